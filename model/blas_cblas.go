@@ -1,0 +1,43 @@
+//go:build cgo && !noblas
+
+package model
+
+// #cgo LDFLAGS: -lopenblas
+// #include <cblas.h>
+import "C"
+
+import "unsafe"
+
+// blasName says which matrix-multiply backend this build uses.
+const blasName = "openblas"
+
+// sgemm computes C = alpha·op(A)·op(B) + beta·C on row-major float32 matrices, where
+// op(X) is X or Xᵀ. m×k is op(A)'s shape, k×n op(B)'s, m×n C's; lda/ldb/ldc are row strides.
+// It calls OpenBLAS's cblas_sgemm. Slices must start at the first element of each matrix;
+// the caller guarantees their lengths cover the strided extents.
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	ta, tb := C.enum_CBLAS_TRANSPOSE(C.CblasNoTrans), C.enum_CBLAS_TRANSPOSE(C.CblasNoTrans)
+	if transA {
+		ta = C.CblasTrans
+	}
+	if transB {
+		tb = C.CblasTrans
+	}
+	C.cblas_sgemm(C.CblasRowMajor, ta, tb, C.blasint(m), C.blasint(n), C.blasint(k),
+		C.float(alpha), (*C.float)(unsafe.Pointer(&a[0])), C.blasint(lda),
+		(*C.float)(unsafe.Pointer(&b[0])), C.blasint(ldb),
+		C.float(beta), (*C.float)(unsafe.Pointer(&c[0])), C.blasint(ldc))
+}
+
+// SetBLASThreads sets how many threads OpenBLAS uses for one matrix multiply. It is
+// process-global (OpenBLAS has one thread pool): call it once at start-up, before any
+// Forward. n <= 0 leaves the library default (OMP_NUM_THREADS for the OpenMP build).
+func SetBLASThreads(n int) {
+	if n > 0 {
+		C.openblas_set_num_threads(C.int(n))
+	}
+}

@@ -1,0 +1,33 @@
+//go:build !cgo || noblas
+
+package model
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// blasName says which matrix-multiply backend this build uses.
+const blasName = "gonum"
+
+// sgemm computes C = alpha·op(A)·op(B) + beta·C on row-major float32 matrices, where
+// op(X) is X or Xᵀ. m×k is op(A)'s shape, k×n op(B)'s, m×n C's; lda/ldb/ldc are row strides.
+// This is the pure-Go build (no cgo, or the noblas tag): gonum's native kernels.
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if transA {
+		ta = blas.Trans
+	}
+	if transB {
+		tb = blas.Trans
+	}
+	gonum.Implementation{}.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SetBLASThreads is a no-op in the pure-Go build: gonum splits large products across
+// goroutines itself (bounded by GOMAXPROCS).
+func SetBLASThreads(n int) {}

@@ -1,0 +1,208 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"gorgonia.org/tensor"
+)
+
+// EncoderOptions tune an Encoder's concurrency and memory; the zero value is usable.
+type EncoderOptions struct {
+	// Workers is how many forward passes may run at once (default 1). Each worker owns its
+	// compiled machines and scratch memory; callers beyond that wait for a free worker.
+	// OpenBLAS threads per matrix multiply are set process-wide by SetBLASThreads or
+	// OMP_NUM_THREADS: workers × threads should not exceed the cores.
+	Workers int
+	// MachineCache is how many compiled machines (one per padded batch×seq shape) each
+	// worker keeps, least recently used evicted first (default 32). Compiling one costs
+	// about a millisecond; the machines share the worker's scratch memory.
+	MachineCache int
+}
+
+func (o EncoderOptions) withDefaults() EncoderOptions {
+	if o.Workers <= 0 {
+		o.Workers = 1
+	}
+	if o.MachineCache <= 0 {
+		o.MachineCache = 32
+	}
+	return o
+}
+
+// Encoder runs a RoBERTa encoder (HF RobertaModel's forward, in float32) as a compiled
+// Gorgonia graph. It is safe for concurrent use: each forward pass borrows a worker,
+// and a worker's compiled machines are only ever used by the goroutine holding it.
+type Encoder struct {
+	cfg     Config
+	ck      *Checkpoint
+	w       *encoderWeights
+	workers chan *worker
+}
+
+// worker is one goroutine's worth of machinery: per-layer weight headers, scratch memory
+// and the compiled single-layer machines keyed by padded shape.
+type worker struct {
+	weights  [][numLayerParams]*tensor.Dense
+	sc       *scratch
+	machines *lru.Cache[[2]int, *layerMachine]
+}
+
+// NewEncoder prepares ck's encoder. It checks the config and every tensor's shape; the
+// checkpoint's weights are shared, not copied (ck must not change afterwards), except for
+// each layer's stacked query/key/value matrix.
+func NewEncoder(ck *Checkpoint, opts EncoderOptions) (*Encoder, error) {
+	if ck == nil {
+		return nil, fmt.Errorf("new encoder: nil checkpoint")
+	}
+	if err := checkEncoderConfig(ck.Config); err != nil {
+		return nil, fmt.Errorf("new encoder: %w", err)
+	}
+	w, err := newEncoderWeights(ck)
+	if err != nil {
+		return nil, fmt.Errorf("new encoder: %w", err)
+	}
+	opts = opts.withDefaults()
+	e := &Encoder{cfg: ck.Config, ck: ck, w: w, workers: make(chan *worker, opts.Workers)}
+	for i := 0; i < opts.Workers; i++ {
+		wk, err := e.newWorker(opts.MachineCache)
+		if err != nil {
+			return nil, fmt.Errorf("new encoder: %w", err)
+		}
+		e.workers <- wk
+	}
+	return e, nil
+}
+
+// checkEncoderConfig rejects geometries the encoder cannot run.
+func checkEncoderConfig(c Config) error {
+	switch {
+	case c.HiddenSize <= 0 || c.NumHiddenLayers <= 0 || c.NumAttentionHeads <= 0 || c.IntermediateSize <= 0:
+		return fmt.Errorf("config: hidden %d, layers %d, heads %d, ffn %d must be positive",
+			c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.IntermediateSize)
+	case c.HiddenSize%c.NumAttentionHeads != 0:
+		return fmt.Errorf("config: hidden size %d is not a multiple of %d heads", c.HiddenSize, c.NumAttentionHeads)
+	case c.VocabSize <= 0 || c.TypeVocabSize <= 0:
+		return fmt.Errorf("config: vocab %d and type vocab %d must be positive", c.VocabSize, c.TypeVocabSize)
+	case c.PadTokenID < 0 || c.PadTokenID >= c.VocabSize:
+		return fmt.Errorf("config: pad token id %d outside the vocabulary of %d", c.PadTokenID, c.VocabSize)
+	case c.MaxInputTokens() <= 0:
+		return fmt.Errorf("config: %d positions leave no room for tokens after pad id %d", c.MaxPositionEmbeddings, c.PadTokenID)
+	case !(c.LayerNormEps > 0):
+		return fmt.Errorf("config: layer_norm_eps %g must be positive", c.LayerNormEps)
+	}
+	switch c.HiddenAct {
+	case "gelu", "gelu_python":
+	default:
+		return fmt.Errorf("config: hidden_act %q is not supported (want gelu)", c.HiddenAct)
+	}
+	return nil
+}
+
+func (e *Encoder) newWorker(cacheSize int) (*worker, error) {
+	wk := &worker{sc: &scratch{}}
+	for _, lw := range e.w.layers {
+		var ds [numLayerParams]*tensor.Dense
+		for i, m := range lw {
+			ds[i] = m.dense()
+		}
+		wk.weights = append(wk.weights, ds)
+	}
+	cache, err := lru.NewWithEvict(cacheSize, func(_ [2]int, m *layerMachine) { m.close() })
+	if err != nil {
+		return nil, fmt.Errorf("machine cache: %w", err)
+	}
+	wk.machines = cache
+	return wk, nil
+}
+
+// Config is the encoder's model config.
+func (e *Encoder) Config() Config { return e.cfg }
+
+// HasPooler says whether the checkpoint has HF's pooler (needed for PoolPooler).
+func (e *Encoder) HasPooler() bool { return e.w.poolerW != nil }
+
+// Forward encodes a batch of token-id sequences (each with its specials, unpadded). The
+// batch is padded to its longest sequence with the config's pad id and padded keys are
+// masked, so each sequence's rows equal running it alone. It returns an error for an empty
+// batch, an empty or over-long sequence or an id outside the vocabulary (an *InputError),
+// and ctx's error if ctx ends between layers or while waiting for a worker.
+func (e *Encoder) Forward(ctx context.Context, ids [][]int32) (*Output, error) {
+	if err := e.checkInput(ids); err != nil {
+		return nil, err
+	}
+	var wk *worker
+	select {
+	case wk = <-e.workers:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("forward: waiting for a worker: %w", ctx.Err())
+	}
+	defer func() { e.workers <- wk }()
+	return e.forward(ctx, wk, ids)
+}
+
+func (e *Encoder) forward(ctx context.Context, wk *worker, ids [][]int32) (*Output, error) {
+	batch, seq := len(ids), 0
+	for _, s := range ids {
+		seq = max(seq, len(s))
+	}
+	key := [2]int{batch, seq}
+	lm, ok := wk.machines.Get(key)
+	if !ok {
+		var err error
+		if lm, err = newLayerMachine(e.cfg, wk.sc, &wk.weights[0], batch, seq); err != nil {
+			return nil, fmt.Errorf("forward: %w", err)
+		}
+		wk.machines.Add(key, lm)
+	}
+	x, mask := lm.bindInputs()
+	e.embed(x, mask, ids, seq)
+	for l := range wk.weights {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("forward: before layer %d: %w", l, err)
+		}
+		if err := lm.runLayer(&wk.weights[l], x); err != nil {
+			return nil, fmt.Errorf("forward: layer %d: %w", l, err)
+		}
+	}
+	return newOutput(x, ids, seq, e.cfg.HiddenSize), nil
+}
+
+// maskedKey is the additive attention mask of a padded key: HF's float32 minimum, finite
+// so a row's maximum stays finite, and large enough that exp underflows to exactly 0.
+const maskedKey = -math.MaxFloat32
+
+// embed writes the embedding output of the padded batch into x ([batch·seq, hidden]) and
+// the additive key mask into mask ([batch, seq]). Like HF's RobertaEmbeddings with
+// token_type_ids 0: word + position + token type, then LayerNorm. Position ids follow
+// create_position_ids_from_input_ids: pad tokens get pad_token_id, other tokens count up
+// from pad_token_id+1, so a pad id inside a text does not advance the count.
+func (e *Encoder) embed(x, mask []float32, ids [][]int32, seq int) {
+	c := e.cfg
+	h, pad := c.HiddenSize, int32(c.PadTokenID)
+	typ := e.w.tokenType.data[:h]
+	for b, s := range ids {
+		pos := c.PadTokenID
+		for t := 0; t < seq; t++ {
+			id, p := pad, c.PadTokenID
+			mask[b*seq+t] = maskedKey
+			if t < len(s) {
+				id = s[t]
+				mask[b*seq+t] = 0
+				if id != pad {
+					pos++
+					p = pos
+				}
+			}
+			row := x[(b*seq+t)*h : (b*seq+t+1)*h]
+			word := e.w.word.data[int(id)*h : int(id+1)*h]
+			position := e.w.position.data[p*h : (p+1)*h]
+			for i := range row {
+				row[i] = word[i] + position[i] + typ[i]
+			}
+			layerNormRow(row, row, e.w.embGamma, e.w.embBeta, c.LayerNormEps)
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package model
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// layerMachine is one compiled single-layer encoder graph for a padded (batch, seq) shape.
+// All layers run through the same machine: before each run, gorgonia.Let rebinds the
+// layer's weights (no recompilation), and the layer's output is copied back into the
+// input buffer for the next layer.
+//
+// A machine belongs to exactly one worker and is never used by two goroutines at once:
+// Gorgonia's TapeMachine keeps run state in itself and crashes or returns wrong results
+// when shared.
+type layerMachine struct {
+	batch, seq, hidden int
+	sc                 *scratch
+	vm                 G.VM
+	x, mask, out       *G.Node
+	params             [numLayerParams]*G.Node
+	xDense, maskDense  *tensor.Dense
+}
+
+// Scratch slots used for the machine inputs (after the op slots).
+const (
+	slotInput = slotScores + 1 + iota
+	slotMask
+)
+
+// newLayerMachine builds and compiles the layer graph for batch×seq tokens:
+//
+//	qkv   = x·W_qkvᵀ + b_qkv                      (linear)
+//	ctx   = MultiHeadAttention(qkv, mask)         (fused masked attention)
+//	h1    = LayerNorm(ctx·W_oᵀ + b_o + x)         (linear, add+LayerNorm)
+//	h2    = LayerNorm(GELU(h1·W_iᵀ + b_i)·W_o2ᵀ + b_o2 + h1)
+func newLayerMachine(cfg Config, sc *scratch, weights *[numLayerParams]*tensor.Dense, batch, seq int) (lm *layerMachine, err error) {
+	defer func() {
+		// NewTapeMachine panics when compilation fails; turn that into an error.
+		if r := recover(); r != nil {
+			lm, err = nil, fmt.Errorf("compile layer graph %dx%d: %v", batch, seq, r)
+		}
+	}()
+	h, n := cfg.HiddenSize, batch*seq
+	g := G.NewGraph()
+	lm = &layerMachine{batch: batch, seq: seq, hidden: h, sc: sc}
+	lm.x = G.NewMatrix(g, G.Float32, G.WithShape(n, h), G.WithName("x"))
+	lm.mask = G.NewMatrix(g, G.Float32, G.WithShape(batch, seq), G.WithName("mask"))
+	for i, w := range weights {
+		lm.params[i] = G.NewMatrix(g, G.Float32, G.WithShape(w.Shape()...), G.WithName(fmt.Sprintf("param%d", i)), G.WithValue(w))
+	}
+	p := lm.params
+	apply := func(op G.Op, children ...*G.Node) *G.Node {
+		if err != nil {
+			return nil
+		}
+		var node *G.Node
+		node, err = G.ApplyOp(op, children...)
+		return node
+	}
+	eps := cfg.LayerNormEps
+	qkv := apply(newLinearOp("qkv", sc, slotQKV, false), lm.x, p[pQKVWeight], p[pQKVBias])
+	attn := &attentionOp{opBase: opBase{name: "attention", sc: sc, slot: slotContext},
+		batch: batch, seq: seq, heads: cfg.NumAttentionHeads, headDim: cfg.HeadDim()}
+	ctx := apply(attn, qkv, lm.mask)
+	ao := apply(newLinearOp("attention.output", sc, slotAttnOut, false), ctx, p[pAttnOutWeight], p[pAttnOutBias])
+	h1 := apply(&addNormOp{opBase: opBase{name: "attention.norm", sc: sc, slot: slotHidden1}, eps: eps},
+		ao, lm.x, p[pAttnNormGamma], p[pAttnNormBeta])
+	inter := apply(newLinearOp("intermediate", sc, slotInter, true), h1, p[pInterWeight], p[pInterBias])
+	fo := apply(newLinearOp("output", sc, slotFFNOut, false), inter, p[pOutWeight], p[pOutBias])
+	lm.out = apply(&addNormOp{opBase: opBase{name: "output.norm", sc: sc, slot: slotHidden2}, eps: eps},
+		fo, h1, p[pOutNormGamma], p[pOutNormBeta])
+	if err != nil {
+		return nil, fmt.Errorf("build layer graph %dx%d: %w", batch, seq, err)
+	}
+	lm.bindInputs()
+	if err := G.Let(lm.x, lm.xDense); err != nil {
+		return nil, err
+	}
+	if err := G.Let(lm.mask, lm.maskDense); err != nil {
+		return nil, err
+	}
+	lm.vm = G.NewTapeMachine(g, G.EvalMode())
+	return lm, nil
+}
+
+// bindInputs (re)creates the input headers over the worker's scratch, which another
+// machine of the same worker may have grown since this one last ran.
+func (lm *layerMachine) bindInputs() (x, mask []float32) {
+	n := lm.batch * lm.seq
+	x = lm.sc.get(slotInput, n*lm.hidden)
+	mask = lm.sc.get(slotMask, n)
+	if lm.xDense == nil || &lm.xDense.Data().([]float32)[0] != &x[0] {
+		lm.xDense = tensor.New(tensor.WithShape(n, lm.hidden), tensor.WithBacking(x))
+	}
+	if lm.maskDense == nil || &lm.maskDense.Data().([]float32)[0] != &mask[0] {
+		lm.maskDense = tensor.New(tensor.WithShape(lm.batch, lm.seq), tensor.WithBacking(mask))
+	}
+	return x, mask
+}
+
+// runLayer binds one layer's weights and runs the graph; the result is written back into
+// x (the input buffer), ready for the next layer.
+func (lm *layerMachine) runLayer(weights *[numLayerParams]*tensor.Dense, x []float32) error {
+	if err := G.Let(lm.x, lm.xDense); err != nil {
+		return fmt.Errorf("bind input: %w", err)
+	}
+	if err := G.Let(lm.mask, lm.maskDense); err != nil {
+		return fmt.Errorf("bind mask: %w", err)
+	}
+	for i, w := range weights {
+		if err := G.Let(lm.params[i], w); err != nil {
+			return fmt.Errorf("bind param %d: %w", i, err)
+		}
+	}
+	lm.vm.Reset()
+	if err := lm.vm.RunAll(); err != nil {
+		return fmt.Errorf("run layer graph: %w", err)
+	}
+	out, ok := lm.out.Value().(*tensor.Dense)
+	if !ok {
+		return fmt.Errorf("layer output is %T", lm.out.Value())
+	}
+	copy(x, out.Data().([]float32))
+	return nil
+}
+
+// close releases the compiled program.
+func (lm *layerMachine) close() {
+	if c, ok := lm.vm.(interface{ Close() error }); ok {
+		_ = c.Close()
+	}
+}

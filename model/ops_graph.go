@@ -1,0 +1,280 @@
+package model
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// The encoder layer is a Gorgonia graph of four custom ops (linear with fused bias and
+// optional GELU, fused masked multi-head attention, add+LayerNorm). Gorgonia has no Erf or
+// LayerNorm op, its SoftMax is wrong for rows far from the tensor's first element, and its
+// built-in ops re-allocate every intermediate on every run; these ops compute in place into
+// buffers drawn from a per-worker scratch and allocate nothing in steady state.
+//
+// Because outputs alias scratch memory, whatever a caller keeps must be copied out before
+// the worker's next run.
+
+// scratch is the reusable memory of one worker. Every op of every machine the worker owns
+// draws its output from a numbered slot; machines of one worker never run at the same time,
+// so they can share slots, and memory stays bounded by the worker's largest shape.
+type scratch struct {
+	bufs [][]float32
+}
+
+// get returns slot's buffer resized to n, growing it when needed.
+func (s *scratch) get(slot, n int) []float32 {
+	for len(s.bufs) <= slot {
+		s.bufs = append(s.bufs, nil)
+	}
+	if cap(s.bufs[slot]) < n {
+		s.bufs[slot] = make([]float32, n)
+	}
+	return s.bufs[slot][:n]
+}
+
+// Scratch slots. Ops whose outputs are alive at the same time need distinct slots.
+const (
+	slotQKV = iota
+	slotContext
+	slotAttnOut
+	slotHidden1
+	slotInter
+	slotFFNOut
+	slotHidden2
+	slotScores
+)
+
+// opBase holds what all custom ops share: a name, the worker scratch, the output slot and
+// a cached *tensor.Dense header over the slot's memory (rebuilt only if the slot grew).
+type opBase struct {
+	name string
+	sc   *scratch
+	slot int
+	out  *tensor.Dense
+}
+
+// output returns the op's output tensor of the given shape over its scratch slot.
+func (o *opBase) output(rows, cols int) (*tensor.Dense, []float32) {
+	buf := o.sc.get(o.slot, rows*cols)
+	if o.out != nil {
+		if data := o.out.Data().([]float32); len(data) > 0 && &data[0] == &buf[0] {
+			return o.out, buf
+		}
+	}
+	o.out = tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(buf))
+	return o.out, buf
+}
+
+func (o *opBase) ReturnsPtr() bool     { return false }
+func (o *opBase) CallsExtern() bool    { return false }
+func (o *opBase) OverwritesInput() int { return -1 }
+func (o *opBase) String() string       { return o.name }
+
+// WriteHash includes the instance's address: ops with per-instance state must never be
+// merged by Gorgonia's common-subexpression elimination.
+func (o *opBase) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s@%p", o.name, o) }
+
+func (o *opBase) hashcode(self interface{ WriteHash(hash.Hash) }) uint32 {
+	h := fnv.New32a()
+	self.WriteHash(h)
+	return h.Sum32()
+}
+
+var matF32 = G.TensorType{Dims: 2, Of: tensor.Float32}
+
+// matrixType is the Hindley–Milner type of an op taking arity float32 matrices to one.
+func matrixType(arity int) hm.Type {
+	ts := make([]hm.Type, arity+1)
+	for i := range ts {
+		ts[i] = matF32
+	}
+	return hm.NewFnType(ts...)
+}
+
+// float32s extracts the backing slice of a float32 matrix value.
+func float32s(v G.Value, what string, rows, cols int) ([]float32, error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("%s: got %T, want *tensor.Dense", what, v)
+	}
+	s := d.Shape()
+	if len(s) != 2 || s[0] != rows || s[1] != cols {
+		return nil, fmt.Errorf("%s: shape %v, want (%d, %d)", what, s, rows, cols)
+	}
+	data, ok := d.Data().([]float32)
+	if !ok {
+		return nil, fmt.Errorf("%s: dtype %v, want float32", what, d.Dtype())
+	}
+	return data, nil
+}
+
+func shapesOf(ds []G.DimSizer) ([]tensor.Shape, error) {
+	return G.DimSizersToShapes(ds)
+}
+
+// linearOp computes Y = X·Wᵀ + b (W in the checkpoint's [out, in] layout), optionally
+// followed by the exact GELU. Inputs: X [n, in], W [out, in], b [1, out].
+type linearOp struct {
+	opBase
+	gelu bool
+}
+
+func newLinearOp(name string, sc *scratch, slot int, gelu bool) *linearOp {
+	return &linearOp{opBase: opBase{name: name, sc: sc, slot: slot}, gelu: gelu}
+}
+
+func (o *linearOp) Arity() int       { return 3 }
+func (o *linearOp) Type() hm.Type    { return matrixType(3) }
+func (o *linearOp) Hashcode() uint32 { return o.hashcode(o) }
+
+func (o *linearOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(ds)
+	if err != nil {
+		return nil, err
+	}
+	if s[0][1] != s[1][1] || s[2][1] != s[1][0] {
+		return nil, fmt.Errorf("%s: x %v, w %v, b %v do not fit", o.name, s[0], s[1], s[2])
+	}
+	return tensor.Shape{s[0][0], s[1][0]}, nil
+}
+
+func (o *linearOp) Do(vs ...G.Value) (G.Value, error) {
+	xs := vs[0].Shape()
+	ws := vs[1].Shape()
+	if len(xs) != 2 || len(ws) != 2 {
+		return nil, fmt.Errorf("%s: want matrices, got %v and %v", o.name, xs, ws)
+	}
+	n, in, out := xs[0], xs[1], ws[0]
+	x, err := float32s(vs[0], o.name+" x", n, in)
+	if err != nil {
+		return nil, err
+	}
+	w, err := float32s(vs[1], o.name+" w", out, in)
+	if err != nil {
+		return nil, err
+	}
+	b, err := float32s(vs[2], o.name+" b", 1, out)
+	if err != nil {
+		return nil, err
+	}
+	y, buf := o.output(n, out)
+	linearRows(buf, x, w, b, n, out, in)
+	if o.gelu {
+		geluInPlace(buf)
+	}
+	return y, nil
+}
+
+// attentionOp is fused multi-head self-attention over a padded batch. Inputs: the packed
+// projections QKV [batch·seq, 3·hidden] (query | key | value, each head a contiguous
+// headDim block) and the additive key mask [batch, seq]. Per sequence and head it forms
+// the scores Q·Kᵀ/√d with one sgemm, applies the mask and a per-row stable softmax, and
+// multiplies by V into the context [batch·seq, hidden].
+type attentionOp struct {
+	opBase
+	batch, seq, heads, headDim int
+}
+
+func (o *attentionOp) Arity() int       { return 2 }
+func (o *attentionOp) Type() hm.Type    { return matrixType(2) }
+func (o *attentionOp) Hashcode() uint32 { return o.hashcode(o) }
+
+func (o *attentionOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(ds)
+	if err != nil {
+		return nil, err
+	}
+	h := o.heads * o.headDim
+	if s[0][0] != o.batch*o.seq || s[0][1] != 3*h || s[1][0] != o.batch || s[1][1] != o.seq {
+		return nil, fmt.Errorf("%s: qkv %v, mask %v do not fit batch %d seq %d", o.name, s[0], s[1], o.batch, o.seq)
+	}
+	return tensor.Shape{o.batch * o.seq, h}, nil
+}
+
+func (o *attentionOp) Do(vs ...G.Value) (G.Value, error) {
+	B, S, d := o.batch, o.seq, o.headDim
+	H := o.heads * d
+	qkv, err := float32s(vs[0], o.name+" qkv", B*S, 3*H)
+	if err != nil {
+		return nil, err
+	}
+	mask, err := float32s(vs[1], o.name+" mask", B, S)
+	if err != nil {
+		return nil, err
+	}
+	y, ctx := o.output(B*S, H)
+	scores := o.sc.get(slotScores, S*S)
+	scale := float32(1 / math.Sqrt(float64(d)))
+	for b := 0; b < B; b++ {
+		rows := qkv[b*S*3*H:]
+		m := mask[b*S : (b+1)*S]
+		for h := 0; h < o.heads; h++ {
+			q := rows[h*d:]
+			k := rows[H+h*d:]
+			v := rows[2*H+h*d:]
+			sgemm(false, true, S, S, d, scale, q, 3*H, k, 3*H, 0, scores, S)
+			for i := 0; i < S; i++ {
+				softmaxRowMasked(scores[i*S:(i+1)*S], m)
+			}
+			sgemm(false, false, S, d, S, 1, scores, S, v, 3*H, 0, ctx[b*S*H+h*d:], H)
+		}
+	}
+	return y, nil
+}
+
+// addNormOp computes LayerNorm(X + R)·γ + β row by row (HF's BertSelfOutput/BertOutput
+// residual). Inputs: X, R [n, hidden], γ, β [1, hidden].
+type addNormOp struct {
+	opBase
+	eps float64
+}
+
+func (o *addNormOp) Arity() int       { return 4 }
+func (o *addNormOp) Type() hm.Type    { return matrixType(4) }
+func (o *addNormOp) Hashcode() uint32 { return o.hashcode(o) }
+
+func (o *addNormOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(ds)
+	if err != nil {
+		return nil, err
+	}
+	if !s[0].Eq(s[1]) || s[2][1] != s[0][1] || s[3][1] != s[0][1] {
+		return nil, fmt.Errorf("%s: shapes %v do not fit", o.name, s)
+	}
+	return s[0].Clone(), nil
+}
+
+func (o *addNormOp) Do(vs ...G.Value) (G.Value, error) {
+	s := vs[0].Shape()
+	if len(s) != 2 {
+		return nil, fmt.Errorf("%s: want a matrix, got %v", o.name, s)
+	}
+	n, h := s[0], s[1]
+	x, err := float32s(vs[0], o.name+" x", n, h)
+	if err != nil {
+		return nil, err
+	}
+	r, err := float32s(vs[1], o.name+" residual", n, h)
+	if err != nil {
+		return nil, err
+	}
+	g, err := float32s(vs[2], o.name+" gamma", 1, h)
+	if err != nil {
+		return nil, err
+	}
+	b, err := float32s(vs[3], o.name+" beta", 1, h)
+	if err != nil {
+		return nil, err
+	}
+	y, out := o.output(n, h)
+	for i := 0; i < n; i++ {
+		addLayerNormRow(out[i*h:(i+1)*h], x[i*h:(i+1)*h], r[i*h:(i+1)*h], g, b, o.eps)
+	}
+	return y, nil
+}
