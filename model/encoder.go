@@ -57,7 +57,7 @@ func NewEncoder(ck *Checkpoint, opts EncoderOptions) (*Encoder, error) {
 	if ck == nil {
 		return nil, fmt.Errorf("new encoder: nil checkpoint")
 	}
-	if err := checkEncoderConfig(ck.Config); err != nil {
+	if err := ck.Config.Validate(); err != nil {
 		return nil, fmt.Errorf("new encoder: %w", err)
 	}
 	w, err := newEncoderWeights(ck)
@@ -74,31 +74,6 @@ func NewEncoder(ck *Checkpoint, opts EncoderOptions) (*Encoder, error) {
 		e.workers <- wk
 	}
 	return e, nil
-}
-
-// checkEncoderConfig rejects geometries the encoder cannot run.
-func checkEncoderConfig(c Config) error {
-	switch {
-	case c.HiddenSize <= 0 || c.NumHiddenLayers <= 0 || c.NumAttentionHeads <= 0 || c.IntermediateSize <= 0:
-		return fmt.Errorf("config: hidden %d, layers %d, heads %d, ffn %d must be positive",
-			c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.IntermediateSize)
-	case c.HiddenSize%c.NumAttentionHeads != 0:
-		return fmt.Errorf("config: hidden size %d is not a multiple of %d heads", c.HiddenSize, c.NumAttentionHeads)
-	case c.VocabSize <= 0 || c.TypeVocabSize <= 0:
-		return fmt.Errorf("config: vocab %d and type vocab %d must be positive", c.VocabSize, c.TypeVocabSize)
-	case c.PadTokenID < 0 || c.PadTokenID >= c.VocabSize:
-		return fmt.Errorf("config: pad token id %d outside the vocabulary of %d", c.PadTokenID, c.VocabSize)
-	case c.MaxInputTokens() <= 0:
-		return fmt.Errorf("config: %d positions leave no room for tokens after pad id %d", c.MaxPositionEmbeddings, c.PadTokenID)
-	case !(c.LayerNormEps > 0):
-		return fmt.Errorf("config: layer_norm_eps %g must be positive", c.LayerNormEps)
-	}
-	switch c.HiddenAct {
-	case "gelu", "gelu_python":
-	default:
-		return fmt.Errorf("config: hidden_act %q is not supported (want gelu)", c.HiddenAct)
-	}
-	return nil
 }
 
 func (e *Encoder) newWorker(cacheSize int) (*worker, error) {

@@ -46,29 +46,14 @@ func readGolden(t testing.TB, name string) goldenFile {
 	return g
 }
 
-// readConfig parses a checkpoint directory's config.json (test helper; the loader's
-// validation is tested on its own).
+// readConfig loads a test checkpoint directory's config.json.
 func readConfig(t testing.TB, dir string) Config {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "models", dir, "config.json"))
+	c, err := LoadConfig(filepath.Join("..", "testdata", "models", dir, "config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c Config
-	if err := json.Unmarshal(raw, &c); err != nil {
-		t.Fatal(err)
-	}
 	return c
-}
-
-// baseConfig is the roberta-base geometry of base.json.
-func baseConfig() Config {
-	return Config{
-		ModelType: "roberta", VocabSize: 50265, HiddenSize: 768, NumHiddenLayers: 12,
-		NumAttentionHeads: 12, IntermediateSize: 3072, MaxPositionEmbeddings: 514,
-		TypeVocabSize: 1, LayerNormEps: 1e-5, PadTokenID: 1, BosTokenID: 0, EosTokenID: 2,
-		HiddenAct: "gelu",
-	}
 }
 
 // maxDiff tracks the largest absolute difference seen and where.
@@ -102,21 +87,26 @@ func (m *maxDiff) check(t *testing.T, what string, tol float64) {
 	}
 }
 
-// batchesBySimilarLength groups item indices into batches of at most size with similar
-// lengths, so padding stays small (how a server batches).
-func batchesBySimilarLength(items []goldenItem, size int) [][]int {
+// batchesBySimilarLength groups item indices into batches of similar lengths, at most
+// maxBatch sequences and (unless one sequence alone exceeds it) maxTokens padded tokens
+// each, so padding stays small, as a server batches.
+func batchesBySimilarLength(items []goldenItem, maxBatch, maxTokens int) [][]int {
 	idx := make([]int, len(items))
 	for i := range idx {
 		idx[i] = i
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return len(items[idx[a]].IDs) < len(items[idx[b]].IDs) })
 	var out [][]int
-	for len(idx) > 0 {
-		n := min(size, len(idx))
-		out = append(out, idx[:n])
-		idx = idx[n:]
+	var cur []int
+	for _, i := range idx {
+		n := len(items[i].IDs) // sorted: the newest item is the longest
+		if len(cur) > 0 && (len(cur) == maxBatch || (len(cur)+1)*n > maxTokens) {
+			out = append(out, cur)
+			cur = nil
+		}
+		cur = append(cur, i)
 	}
-	return out
+	return append(out, cur)
 }
 
 // forwardItems runs the given items as one padded batch.

@@ -15,7 +15,7 @@ func TestTinyGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	var hidden, cls, mean, pooler, logits maxDiff
-	for _, batch := range batchesBySimilarLength(g.Items, 8) {
+	for _, batch := range batchesBySimilarLength(g.Items, 8, 1024) {
 		o := forwardItems(t, e, g.Items, batch)
 		for j, i := range batch {
 			it := g.Items[i]

@@ -3,9 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
-	"sort"
-	"strconv"
-)
+		)
 
 // Head is HF's RobertaClassificationHead: on the <s> row x,
 // logits = out_proj(tanh(dense(x))). Dropout is the identity at inference.
@@ -51,33 +49,8 @@ func NewHead(ck *Checkpoint) (*Head, error) {
 	if ck.Config.HiddenSize != 0 && ck.Config.HiddenSize != h {
 		return nil, fmt.Errorf("new head: classifier width %d, config hidden size %d", h, ck.Config.HiddenSize)
 	}
-	labels, err := headLabels(ck.Config.ID2Label, n)
-	if err != nil {
-		return nil, fmt.Errorf("new head: %w", err)
-	}
-	hd.labels = labels
+	hd.labels = ck.Config.Labels(n)
 	return hd, nil
-}
-
-// headLabels orders id2label by integer index; missing indices get HF's "LABEL_i".
-func headLabels(id2label map[string]string, n int) ([]string, error) {
-	labels := make([]string, n)
-	for i := range labels {
-		labels[i] = "LABEL_" + strconv.Itoa(i)
-	}
-	keys := make([]string, 0, len(id2label))
-	for k := range id2label {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		i, err := strconv.Atoi(k)
-		if err != nil || i < 0 || i >= n {
-			return nil, fmt.Errorf("id2label key %q is not an index below %d labels", k, n)
-		}
-		labels[i] = id2label[k]
-	}
-	return labels, nil
 }
 
 // HiddenSize is the width of the rows the head reads; it must equal the encoder's.
@@ -102,17 +75,21 @@ func (h *Head) Logits(hiddenRow0 []float32) []float32 {
 	return out
 }
 
-// Scores turns logits into probabilities as HF's pipelines do: softmax over the labels,
-// or an independent sigmoid per label when problem_type is multi_label_classification.
+// Scores turns logits into scores as HF's text-classification pipeline does: the logits
+// unchanged for problem_type regression; an independent sigmoid per label for
+// multi_label_classification or a single-logit head; otherwise softmax over the labels.
 func (h *Head) Scores(logits []float32) []float32 {
 	out := make([]float32, len(logits))
-	if h.problemType == "multi_label_classification" {
+	switch {
+	case h.problemType == "regression":
+		copy(out, logits)
+		return out
+	case h.problemType == "multi_label_classification" || len(logits) == 1:
 		for i, z := range logits {
 			out[i] = float32(1 / (1 + math.Exp(-float64(z))))
 		}
 		return out
-	}
-	if len(logits) == 0 {
+	case len(logits) == 0:
 		return out
 	}
 	maxv := math.Inf(-1)
