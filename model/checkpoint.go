@@ -27,4 +27,9 @@ type Checkpoint struct {
 	Tensors map[string]*Tensor
 	// Source says where the weights came from (a directory, a hub id, "weightgen seed 0", "fuse(...)").
 	Source string
+
+	// memo caches what is derived from the immutable tensors (the ID) and what the loader
+	// skipped. Load, LoadHead and Fuse set it; a Checkpoint built as a literal has none and
+	// simply recomputes its ID on each call.
+	memo *checkpointMemo
 }

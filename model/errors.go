@@ -94,14 +94,23 @@ func (e *NonFiniteError) Error() string {
 type TruncatedFileError struct {
 	File   string
 	Tensor string // the tensor whose bytes are missing, if one is known
-	Want   int64  // bytes the header requires
+	Want   int64  // bytes the header requires (0 when unknown, e.g. a zip without its directory)
 	Got    int64  // bytes the file has
+	Reason string // optional detail
 }
 
 func (e *TruncatedFileError) Error() string {
-	msg := fmt.Sprintf("file %s is truncated: needs %d bytes, has %d", e.File, e.Want, e.Got)
+	msg := fmt.Sprintf("file %s is truncated: ", e.File)
+	if e.Want > 0 {
+		msg += fmt.Sprintf("needs %d bytes, has %d", e.Want, e.Got)
+	} else {
+		msg += fmt.Sprintf("has %d bytes", e.Got)
+	}
 	if e.Tensor != "" {
 		msg += " (tensor " + e.Tensor + ")"
+	}
+	if e.Reason != "" {
+		msg += ": " + e.Reason
 	}
 	return msg
 }
