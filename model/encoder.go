@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"gorgonia.org/tensor"
@@ -40,6 +41,7 @@ type Encoder struct {
 	ck      *Checkpoint
 	w       *encoderWeights
 	workers chan *worker
+	id      func() string // the checkpoint's ID, computed on first use
 }
 
 // worker is one goroutine's worth of machinery: per-layer weight headers, scratch memory
@@ -65,7 +67,8 @@ func NewEncoder(ck *Checkpoint, opts EncoderOptions) (*Encoder, error) {
 		return nil, fmt.Errorf("new encoder: %w", err)
 	}
 	opts = opts.withDefaults()
-	e := &Encoder{cfg: ck.Config, ck: ck, w: w, workers: make(chan *worker, opts.Workers)}
+	e := &Encoder{cfg: ck.Config, ck: ck, w: w, workers: make(chan *worker, opts.Workers),
+		id: sync.OnceValue(ck.ID)}
 	for i := 0; i < opts.Workers; i++ {
 		wk, err := e.newWorker(opts.MachineCache)
 		if err != nil {
@@ -95,6 +98,9 @@ func (e *Encoder) newWorker(cacheSize int) (*worker, error) {
 
 // Config is the encoder's model config.
 func (e *Encoder) Config() Config { return e.cfg }
+
+// CheckpointID is the served checkpoint's ID (Checkpoint.ID), computed once.
+func (e *Encoder) CheckpointID() string { return e.id() }
 
 // HasPooler says whether the checkpoint has HF's pooler (needed for PoolPooler).
 func (e *Encoder) HasPooler() bool { return e.w.poolerW != nil }

@@ -219,3 +219,15 @@ func TestNewEncoderRejectsBadCheckpoints(t *testing.T) {
 		})
 	}
 }
+
+// TestEncoderIdentity: the encoder reports its checkpoint's config and ID.
+func TestEncoderIdentity(t *testing.T) {
+	ck := tinyCheckpoint(t)
+	e := mustEncoder(t, ck, EncoderOptions{})
+	if got, want := e.CheckpointID(), ck.ID(); got != want || got == "" {
+		t.Errorf("CheckpointID() = %q, want %q", got, want)
+	}
+	if e.Config().HiddenSize != ck.Config.HiddenSize || e.Config().NumHiddenLayers != ck.Config.NumHiddenLayers {
+		t.Errorf("Config() = %+v, want the checkpoint's", e.Config())
+	}
+}

@@ -123,17 +123,22 @@ func forwardItems(t testing.TB, e *Encoder, items []goldenItem, batch []int) *Ou
 	return o
 }
 
-// tinyCheckpoint is tiny-roberta: weightgen seed 0 in the geometry of its config.json.
-func tinyCheckpoint(t testing.TB) *Checkpoint {
-	return Weightgen(readConfig(t, "tiny-roberta"), 0, WeightgenOptions{})
+// loadModel loads a checkpoint directory of testdata/models.
+func loadModel(t testing.TB, dir string) *Checkpoint {
+	t.Helper()
+	ck, err := Load(filepath.Join("..", "testdata", "models", dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ck
 }
 
+// tinyCheckpoint is tiny-roberta (weightgen seed 0, RobertaModel with a pooler).
+func tinyCheckpoint(t testing.TB) *Checkpoint { return loadModel(t, "tiny-roberta") }
+
 // sentimentCheckpoint is tiny-roberta-sentiment: a RobertaForSequenceClassification with
-// its own encoder (seed 3, keys generated with the "roberta." prefix) and a 3-label head.
-func sentimentCheckpoint(t testing.TB) *Checkpoint {
-	return Weightgen(readConfig(t, "tiny-roberta-sentiment"), 3,
-		WeightgenOptions{Prefix: "roberta.", NoPooler: true, NumLabels: 3})
-}
+// its own encoder (weightgen seed 3, no pooler) and a 3-label head.
+func sentimentCheckpoint(t testing.TB) *Checkpoint { return loadModel(t, "tiny-roberta-sentiment") }
 
 func mustEncoder(t testing.TB, ck *Checkpoint, opts EncoderOptions) *Encoder {
 	t.Helper()
