@@ -237,6 +237,9 @@ func (c *Client) cachedSnapshot(rc repoCache, revision string, opts SnapshotOpti
 		}
 	}
 	dir := rc.snapshotDir(commit)
+	if _, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("%w: no snapshot %s", ErrNotCached, dir)
+	}
 	has := func(f string) bool { return fileExists(rc.pointerPath(commit, f)) }
 	plan, err := planFiles(has, opts.Extra)
 	if err != nil {
