@@ -39,6 +39,7 @@ type fakeHub struct {
 	requests    []fakeRequest
 	token       string // when set, every Hub request must carry it
 	gated       bool   // with token set: a wrong/missing token gets 403 GatedRepo instead of 401
+	gateFiles   bool   // with token set: only file downloads need it (gated repos' metadata is public)
 	redirectLFS bool
 	down        int             // >0: answer every request with this status (e.g. 503)
 	cutOnce     map[string]int  // file -> cut the body after this many bytes, once
@@ -77,6 +78,13 @@ func newFakeHub(t *testing.T) *fakeHub {
 	t.Cleanup(h.cdn.Close)
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// with changes the fake's behaviour under its lock (handlers run on other goroutines).
+func (h *fakeHub) with(change func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	change()
 }
 
 func newFakeFile(data []byte, name string) *fakeFile {
@@ -193,6 +201,9 @@ func (h *fakeHub) serveHub(w http.ResponseWriter, r *http.Request) {
 	h.record(r, false, file)
 	h.mu.Lock()
 	down, token, gated := h.down, h.token, h.gated
+	if h.gateFiles && file == "" {
+		token = ""
+	}
 	h.mu.Unlock()
 	if down != 0 {
 		http.Error(w, "hub is down", down)

@@ -121,7 +121,7 @@ func TestSnapshotFreshDownload(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newFakeHub(t)
-			h.redirectLFS = tc.redirectLFS
+			h.with(func() { h.redirectLFS = tc.redirectLFS })
 			commit := h.addCommit(repoID, "main", tinyRoberta(t))
 			cache := t.TempDir()
 			dir, err := newClient(t, h, cache).Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{})
@@ -305,8 +305,7 @@ func TestSnapshotRevisionPinning(t *testing.T) {
 
 func TestSnapshotSendsTokenToHubOnly(t *testing.T) {
 	h := newFakeHub(t)
-	h.token = "hf_secret"
-	h.redirectLFS = true
+	h.with(func() { h.token, h.redirectLFS = "hf_secret", true })
 	commit := h.addCommit(repoID, "main", tinyRoberta(t))
 	cache := t.TempDir()
 	c := newClient(t, h, cache)
@@ -339,20 +338,22 @@ func TestSnapshotHTTPErrors(t *testing.T) {
 		name      string
 		hubToken  string
 		gated     bool
+		gateFiles bool
 		client    string
 		repo, rev string
 		status    int
 		wantInMsg []string
 	}{
-		{"private without token", "hf_good", false, "", repoID, "main", 401, []string{"HF_TOKEN", repoID}},
-		{"wrong token", "hf_good", false, "hf_bad", repoID, "main", 401, []string{"HF_TOKEN", "rejected"}},
-		{"gated", "hf_good", true, "", repoID, "main", 403, []string{"HF_TOKEN", "gated"}},
-		{"missing repo", "", false, "", "ibm/nope", "main", 404, []string{"ibm/nope", "not found"}},
-		{"missing revision", "", false, "", repoID, "v9", 404, []string{`revision "v9" not found`}},
+		{"private without token", "hf_good", false, false, "", repoID, "main", 401, []string{"HF_TOKEN", repoID}},
+		{"wrong token", "hf_good", false, false, "hf_bad", repoID, "main", 401, []string{"HF_TOKEN", "rejected"}},
+		{"gated", "hf_good", true, false, "", repoID, "main", 403, []string{"HF_TOKEN", "gated"}},
+		{"gated files, public metadata", "hf_good", true, true, "", repoID, "main", 403, []string{"HF_TOKEN", "gated", "HEAD"}},
+		{"missing repo", "", false, false, "", "ibm/nope", "main", 404, []string{"ibm/nope", "not found"}},
+		{"missing revision", "", false, false, "", repoID, "v9", 404, []string{`revision "v9" not found`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newFakeHub(t)
-			h.token, h.gated = tc.hubToken, tc.gated
+			h.with(func() { h.token, h.gated, h.gateFiles = tc.hubToken, tc.gated, tc.gateFiles })
 			h.addCommit(repoID, "main", tinyRoberta(t))
 			cache := t.TempDir()
 			c := newClient(t, h, cache)
@@ -374,10 +375,14 @@ func TestSnapshotHTTPErrors(t *testing.T) {
 	}
 }
 
-// downloadOnce fills cache with main of tinyRoberta and returns the commit.
-func downloadOnce(t *testing.T, cache string) (string, *fakeHub) {
+// downloadOnce fills cache with main of tinyRoberta (or files) and returns the commit.
+func downloadOnce(t *testing.T, cache string, files ...map[string][]byte) (string, *fakeHub) {
 	h := newFakeHub(t)
-	commit := h.addCommit(repoID, "main", tinyRoberta(t))
+	content := tinyRoberta(t)
+	if len(files) > 0 {
+		content = files[0]
+	}
+	commit := h.addCommit(repoID, "main", content)
 	if _, err := newClient(t, h, cache).Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -393,6 +398,11 @@ func TestSnapshotOffline(t *testing.T) {
 	if err := os.Remove(filepath.Join(repoRoot(partial), "snapshots", pcommit, "model.safetensors")); err != nil {
 		t.Fatal(err)
 	}
+	sharded := t.TempDir()
+	scommit, _ := downloadOnce(t, sharded, loadDir(t, "../testdata/models/tiny-roberta-bf16-sharded"))
+	if err := os.Remove(filepath.Join(repoRoot(sharded), "snapshots", scommit, "model-00002-of-00002.safetensors")); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, cache, rev string
 		wantCommit       string // "" means ErrNotCached
@@ -403,7 +413,8 @@ func TestSnapshotOffline(t *testing.T) {
 		{"hit by commit sha", cache, commit, commit, nil},
 		{"miss: never downloaded", t.TempDir(), "main", "", []string{repoID, "main", "HF_HUB_OFFLINE", "refs/main"}},
 		{"miss: unknown revision", cache, "v2", "", []string{repoID, "v2", "refs/v2"}},
-		{"miss: unknown commit", cache, strings.Repeat("ab", 20), "", []string{repoID, strings.Repeat("ab", 20)}},
+		{"miss: unknown commit", cache, strings.Repeat("ab", 20), "", []string{repoID, "no snapshot", strings.Repeat("ab", 20)}},
+		{"miss: missing shard", sharded, "main", "", []string{"missing shard model-00002-of-00002.safetensors"}},
 		{"miss: incomplete snapshot", partial, "main", "", []string{"incomplete", "no weights"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -461,7 +472,7 @@ func TestSnapshotFallsBackToCacheWhenHubUnreachable(t *testing.T) {
 		breakH func(h *fakeHub)
 	}{
 		{"server gone", func(h *fakeHub) { h.srv.Close() }},
-		{"503", func(h *fakeHub) { h.down = http.StatusServiceUnavailable }},
+		{"503", func(h *fakeHub) { h.with(func() { h.down = http.StatusServiceUnavailable }) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cache := t.TempDir()
@@ -488,9 +499,8 @@ func TestSnapshotResumesAfterCutConnection(t *testing.T) {
 	}{{"hub", false}, {"cdn", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newFakeHub(t)
-			h.redirectLFS = tc.redirectLFS
 			commit := h.addCommit(repoID, "main", tinyRoberta(t))
-			h.cutOnce["model.safetensors"] = cutAt
+			h.with(func() { h.redirectLFS, h.cutOnce["model.safetensors"] = tc.redirectLFS, cutAt })
 			cache := t.TempDir()
 			dir, err := newClient(t, h, cache).Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{})
 			if err != nil {
@@ -542,7 +552,7 @@ func TestSnapshotChecksumMismatch(t *testing.T) {
 	h := newFakeHub(t)
 	commit := h.addCommit(repoID, "main", tinyRoberta(t))
 	weights := h.file(repoID, commit, "model.safetensors")
-	h.corrupt["model.safetensors"] = true
+	h.with(func() { h.corrupt["model.safetensors"] = true })
 	cache := t.TempDir()
 	c := newClient(t, h, cache)
 	_, err := c.Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{})
@@ -569,7 +579,7 @@ func TestSnapshotChecksumMismatch(t *testing.T) {
 		t.Errorf("offline after failed download: err = %v, want ErrNotCached", err)
 	}
 	// Once the Hub serves good bytes, a retry succeeds.
-	h.corrupt["model.safetensors"] = false
+	h.with(func() { h.corrupt["model.safetensors"] = false })
 	dir, err := c.Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -597,7 +607,7 @@ func TestSnapshotContextCancellation(t *testing.T) {
 		weights := h.file(repoID, commit, "model.safetensors")
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		h.stall["model.safetensors"] = cancel
+		h.with(func() { h.stall["model.safetensors"] = cancel })
 		cache := t.TempDir()
 		start := time.Now()
 		_, err := newClient(t, h, cache).Snapshot(ctx, repoID, "main", hub.SnapshotOptions{})
