@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -171,7 +172,7 @@ func (c *Client) Snapshot(ctx context.Context, repoID, revision string, opts Sna
 		return "", fmt.Errorf("hub: %s@%s: the Hub is unreachable (%w) and the cache cannot serve it: %w", repoID, revision, err, cerr)
 	}
 	c.logger().Warn("hub unreachable, using the cached snapshot", "repo", repoID, "revision", revision,
-		"commit", commitOf(cached), "err", err)
+		"commit", filepath.Base(cached), "err", err)
 	return cached, nil
 }
 
@@ -312,9 +313,4 @@ func unreachable(err error) bool {
 	}
 	var ue *url.Error
 	return errors.As(err, &ue) || errors.As(err, new(*bodyReadError))
-}
-
-func commitOf(snapshotDir string) string {
-	i := strings.LastIndexAny(snapshotDir, `/\`)
-	return snapshotDir[i+1:]
 }
