@@ -1,0 +1,207 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// request is one Submit call as the batcher sees it.
+type request[F any, O any] struct {
+	ctx      context.Context
+	ids      [][]int32
+	pin      *pinned[F]
+	admitted time.Time
+
+	// Owned by the batcher goroutine.
+	next      int // index of the next sequence to put into a batch
+	remaining int // sequences not yet computed
+	started   bool
+	queued    time.Duration
+	inference time.Duration
+	rows      []Row[O]
+	finished  bool
+
+	done chan outcome[F, O] // buffered(1): written exactly once
+}
+
+type outcome[F any, O any] struct {
+	res Result[F, O]
+	err error
+}
+
+// slot is one row of a batch under construction: sequence seq of request req.
+type slot[F any, O any] struct {
+	req *request[F, O]
+	seq int
+}
+
+// batch is a set of sequences that will run in one forward pass.
+type batch[F any, O any] struct {
+	pin     *pinned[F]
+	slots   []slot[F, O]
+	ids     [][]int32
+	longest int
+	tokens  int
+}
+
+// fits reports whether a sequence of n tokens can join without exceeding the budget.
+// The first sequence always fits, so an over-long sequence runs alone instead of blocking.
+func (b *batch[F, O]) fits(n, budget int) bool {
+	if len(b.ids) == 0 {
+		return true
+	}
+	return max(b.longest, n)*(len(b.ids)+1) <= budget
+}
+
+func (b *batch[F, O]) add(r *request[F, O], seq int) {
+	b.slots = append(b.slots, slot[F, O]{req: r, seq: seq})
+	b.ids = append(b.ids, r.ids[seq])
+	b.longest = max(b.longest, len(r.ids[seq]))
+	b.tokens += len(r.ids[seq])
+}
+
+// loop is the batcher goroutine: it builds a batch from the queue, runs it, and repeats until the
+// queue is closed and drained.
+func (e *Engine[F, O]) loop() {
+	defer close(e.done)
+	var pending []*request[F, O] // admitted requests with sequences not yet in a batch, FIFO
+	for {
+		if len(pending) == 0 {
+			r, ok := <-e.queue // block for work
+			if !ok {
+				return
+			}
+			pending = append(pending, r)
+		}
+		var b batch[F, O]
+		pending = e.fill(&b, pending)
+		if len(b.ids) > 0 {
+			e.run(&b)
+		}
+	}
+}
+
+// fill moves sequences from the head of pending (pulling more requests from the queue without
+// blocking when pending runs dry) into b until the budget is reached, the queue is empty, or the
+// next request is pinned to another forwarder. It returns what is still pending.
+func (e *Engine[F, O]) fill(b *batch[F, O], pending []*request[F, O]) []*request[F, O] {
+	for {
+		if len(pending) == 0 {
+			select {
+			case r, ok := <-e.queue:
+				if !ok {
+					return pending
+				}
+				pending = append(pending, r)
+			default:
+				return pending
+			}
+		}
+		r := pending[0]
+		if err := e.dropReason(r); err != nil {
+			e.depth.Add(-int64(len(r.ids) - r.next))
+			e.finish(r, err)
+			pending = pending[1:]
+			continue
+		}
+		if b.pin == nil {
+			b.pin = r.pin
+		} else if r.pin != b.pin {
+			return pending // never mix checkpoints in one batch
+		}
+		for r.next < len(r.ids) && b.fits(len(r.ids[r.next]), e.opts.MaxBatchTokens) {
+			if !r.started {
+				r.started = true
+				r.queued = time.Since(r.admitted)
+			}
+			b.add(r, r.next)
+			r.next++
+			e.depth.Add(-1)
+		}
+		if r.next < len(r.ids) {
+			return pending // budget reached; r continues in the next batch
+		}
+		pending = pending[1:]
+	}
+}
+
+// dropReason says why a request must not cost compute any more, or nil.
+func (e *Engine[F, O]) dropReason(r *request[F, O]) error {
+	if r.finished {
+		return fmt.Errorf("engine: request already failed")
+	}
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	if err := e.ctx.Err(); err != nil {
+		return fmt.Errorf("engine: shut down before the request ran: %w", ErrClosed)
+	}
+	return nil
+}
+
+// run executes one forward pass and hands every request its rows.
+func (e *Engine[F, O]) run(b *batch[F, O]) {
+	start := time.Now()
+	out, err := e.forward(b)
+	elapsed := time.Since(start)
+	if e.opts.Observer != nil {
+		e.opts.Observer.BatchDone(BatchStats{
+			Sequences:    len(b.ids),
+			PaddedTokens: b.longest * len(b.ids),
+			Tokens:       b.tokens,
+			Duration:     elapsed,
+			Err:          err,
+		})
+	}
+	if err != nil {
+		e.opts.Logger.Error("forward pass failed", "sequences", len(b.ids), "err", err)
+	}
+	for i, s := range b.slots {
+		r := s.req
+		if r.finished {
+			continue
+		}
+		if err != nil {
+			e.finish(r, fmt.Errorf("engine: forward %d sequences: %w", len(b.ids), err))
+			continue
+		}
+		if i == 0 || b.slots[i-1].req != r {
+			r.inference += elapsed // count each batch once per request
+		}
+		r.rows[s.seq] = Row[O]{Output: out, Index: i}
+		r.remaining--
+		if r.remaining == 0 {
+			e.finish(r, nil)
+		}
+	}
+}
+
+// forward calls the pinned forwarder and turns a panic into an error, so that one bad batch
+// cannot take the server down.
+func (e *Engine[F, O]) forward(b *batch[F, O]) (out O, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("forwarder panicked: %v", p)
+		}
+	}()
+	return b.pin.f.Forward(e.ctx, b.ids)
+}
+
+// finish delivers a request's outcome exactly once.
+func (e *Engine[F, O]) finish(r *request[F, O], err error) {
+	if r.finished {
+		return
+	}
+	r.finished = true
+	if err != nil {
+		r.done <- outcome[F, O]{err: err}
+		return
+	}
+	r.done <- outcome[F, O]{res: Result[F, O]{
+		Forwarder: r.pin.f,
+		Rows:      r.rows,
+		Queue:     r.queued,
+		Inference: r.inference,
+	}}
+}

@@ -1,0 +1,24 @@
+// Package engine is coldserve's batching core: the part between the HTTP layer and the encoder.
+//
+// Handlers tokenize their inputs and call [Engine.Submit] with the token ids of one request. The
+// engine keeps a bounded FIFO queue of requests and one batcher goroutine. The batcher takes
+// sequences from the head of the queue while the padded cost of the batch — longest sequence ×
+// number of sequences, because every row of a batch is padded to the longest one — stays within
+// the token budget, runs ONE forward pass for the whole batch and hands every request the rows
+// that belong to it. Batching never changes a result: each row of the encoder's output depends
+// only on its own tokens (padding is masked).
+//
+// Guarantees:
+//   - A request is pinned to the forwarder (the encoder, i.e. the checkpoint) that was current
+//     when it was admitted; [Engine.Swap] only affects later requests, and a batch never mixes
+//     forwarders. A request larger than the budget is spread over several batches of the same
+//     forwarder.
+//   - A request whose context is cancelled before its sequences reach a batch is dropped without
+//     costing compute.
+//   - The queue is bounded: when it is full, Submit fails at once with [ErrOverloaded].
+//   - [Engine.Close] stops admission and drains what is queued before it returns.
+//
+// The engine is generic over the forwarder F and its output O so that it can be tested without a
+// model; coldserve instantiates it as Engine[*model.Encoder, *model.Output]. It never imports the
+// HTTP framework.
+package engine

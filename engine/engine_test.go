@@ -1,0 +1,491 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeOut is the output of fakeForwarder: the batch it saw, tagged with the forwarder's name.
+type fakeOut struct {
+	by  string
+	ids [][]int32
+}
+
+// fakeForwarder records every batch. When gate is set, each Forward announces itself on entered
+// and then waits until the test sends on (or closes) gate.
+type fakeForwarder struct {
+	name    string
+	gate    chan struct{}
+	entered chan struct{}
+	err     error
+	panics  bool
+
+	mu      sync.Mutex
+	batches [][][]int32
+}
+
+func newGated(name string) *fakeForwarder {
+	return &fakeForwarder{name: name, gate: make(chan struct{}), entered: make(chan struct{}, 100)}
+}
+
+func (f *fakeForwarder) Forward(ctx context.Context, ids [][]int32) (fakeOut, error) {
+	f.mu.Lock()
+	f.batches = append(f.batches, slices.Clone(ids))
+	f.mu.Unlock()
+	if f.gate != nil {
+		f.entered <- struct{}{}
+		select {
+		case <-f.gate:
+		case <-ctx.Done():
+			return fakeOut{}, ctx.Err()
+		}
+	}
+	if f.panics {
+		panic("boom")
+	}
+	if f.err != nil {
+		return fakeOut{}, f.err
+	}
+	return fakeOut{by: f.name, ids: ids}, nil
+}
+
+func (f *fakeForwarder) seen() [][][]int32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.batches)
+}
+
+// seq builds a sequence of n ids that all equal tag, so every row identifies its request.
+func seq(tag int32, n int) []int32 {
+	s := make([]int32, n)
+	for i := range s {
+		s[i] = tag
+	}
+	return s
+}
+
+func newEngine(t *testing.T, f *fakeForwarder, opts Options) *Engine[*fakeForwarder, fakeOut] {
+	t.Helper()
+	e, err := New[*fakeForwarder, fakeOut](f, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if f.gate != nil {
+			select {
+			case <-f.gate:
+			default:
+				close(f.gate)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := e.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return e
+}
+
+// checkRows asserts that every row of res points at exactly the submitted sequence.
+func checkRows(t *testing.T, res Result[*fakeForwarder, fakeOut], ids [][]int32) {
+	t.Helper()
+	if len(res.Rows) != len(ids) {
+		t.Fatalf("got %d rows, want %d", len(res.Rows), len(ids))
+	}
+	for i, row := range res.Rows {
+		got := row.Output.ids[row.Index]
+		if !slices.Equal(got, ids[i]) {
+			t.Fatalf("row %d = %v, want %v", i, got, ids[i])
+		}
+	}
+}
+
+// waitEntered waits until the gated forwarder has started a forward pass.
+func waitEntered(t *testing.T, f *fakeForwarder) {
+	t.Helper()
+	select {
+	case <-f.entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("forwarder was never called")
+	}
+}
+
+// waitDepth waits until the engine reports the given queue depth.
+func waitDepth(t *testing.T, e *Engine[*fakeForwarder, fakeOut], want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.QueueDepth() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("queue depth %d, want %d", e.QueueDepth(), want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestSubmitReturnsRowsInOrder(t *testing.T) {
+	f := &fakeForwarder{name: "a"}
+	e := newEngine(t, f, Options{})
+	ids := [][]int32{seq(1, 3), seq(2, 5), seq(3, 1)}
+	res, err := e.Submit(context.Background(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, res, ids)
+	if res.Forwarder != f {
+		t.Errorf("result forwarder %v, want %v", res.Forwarder.name, f.name)
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	for _, opts := range []Options{{MaxBatchTokens: -1}, {QueueSize: -3}} {
+		if _, err := New[*fakeForwarder, fakeOut](&fakeForwarder{}, opts); err == nil {
+			t.Errorf("New(%+v) succeeded", opts)
+		}
+	}
+}
+
+func TestSubmitEmptyAndCancelledBeforeAdmission(t *testing.T) {
+	f := &fakeForwarder{name: "a"}
+	e := newEngine(t, f, Options{})
+	if _, err := e.Submit(context.Background(), nil); !errors.Is(err, ErrEmpty) {
+		t.Errorf("empty submit: %v, want ErrEmpty", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.Submit(ctx, [][]int32{{1}}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled submit: %v, want context.Canceled", err)
+	}
+	if n := len(f.seen()); n != 0 {
+		t.Errorf("forwarder ran %d batches, want 0", n)
+	}
+}
+
+// While one batch runs, concurrent requests pile up and run together in the next one, within
+// the padded token budget.
+func TestCoalescesWithinBudget(t *testing.T) {
+	tests := []struct {
+		name     string
+		budget   int
+		requests [][][]int32
+	}{
+		{"all fit", 64, [][][]int32{{seq(1, 4)}, {seq(2, 2), seq(3, 6)}, {seq(4, 1)}}},
+		{"budget splits", 12, [][][]int32{{seq(1, 4)}, {seq(2, 4)}, {seq(3, 4)}, {seq(4, 4)}, {seq(5, 4)}}},
+		{"long request spans batches", 8, [][][]int32{{seq(1, 2), seq(2, 2), seq(3, 2), seq(4, 2), seq(5, 2)}, {seq(6, 3)}}},
+		{"over-long sequence runs alone", 4, [][][]int32{{seq(1, 9)}, {seq(2, 1), seq(3, 1)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newGated("a")
+			e := newEngine(t, f, Options{MaxBatchTokens: tt.budget})
+			// Occupy the batcher so that the requests below queue up together.
+			blocker := make(chan error, 1)
+			go func() { _, err := e.Submit(context.Background(), [][]int32{{0}}); blocker <- err }()
+			waitEntered(t, f)
+
+			var wg sync.WaitGroup
+			total := 0
+			for _, ids := range tt.requests {
+				total += len(ids)
+			}
+			errs := make(chan error, len(tt.requests))
+			for i, ids := range tt.requests {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res, err := e.Submit(context.Background(), ids)
+					if err != nil {
+						errs <- fmt.Errorf("request %d: %w", i, err)
+						return
+					}
+					for j, row := range res.Rows {
+						if !slices.Equal(row.Output.ids[row.Index], ids[j]) {
+							errs <- fmt.Errorf("request %d row %d = %v, want %v", i, j, row.Output.ids[row.Index], ids[j])
+						}
+					}
+				}()
+			}
+			waitDepth(t, e, total)
+			close(f.gate)
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			if err := <-blocker; err != nil {
+				t.Fatal(err)
+			}
+
+			batches := f.seen()[1:]
+			got := 0
+			for _, b := range batches {
+				longest := 0
+				for _, s := range b {
+					longest = max(longest, len(s))
+				}
+				if len(b) > 1 && longest*len(b) > tt.budget {
+					t.Errorf("batch %v costs %d padded tokens, budget %d", b, longest*len(b), tt.budget)
+				}
+				got += len(b)
+			}
+			if got != total {
+				t.Errorf("computed %d sequences, want %d", got, total)
+			}
+			// Minimal number of batches for a greedy FIFO packer: no batch could have taken the
+			// next sequence.
+			for i := 0; i+1 < len(batches); i++ {
+				b, next := batches[i], batches[i+1][0]
+				longest := len(next)
+				for _, s := range b {
+					longest = max(longest, len(s))
+				}
+				if longest*(len(b)+1) <= tt.budget {
+					t.Errorf("batch %d (%v) had room for %v", i, b, next)
+				}
+			}
+		})
+	}
+}
+
+func TestOverloadedWhenQueueFull(t *testing.T) {
+	f := newGated("a")
+	e := newEngine(t, f, Options{QueueSize: 1})
+	first := make(chan error, 1)
+	go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
+	waitEntered(t, f) // the batcher holds request 1; the queue is empty
+
+	second := make(chan error, 1)
+	go func() { _, err := e.Submit(context.Background(), [][]int32{{2}}); second <- err }()
+	waitDepth(t, e, 1) // request 2 fills the queue
+
+	if _, err := e.Submit(context.Background(), [][]int32{{3}}); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("third submit: %v, want ErrOverloaded", err)
+	}
+	if e.QueueDepth() != 1 {
+		t.Errorf("rejected request changed the queue depth to %d", e.QueueDepth())
+	}
+	close(f.gate)
+	for _, ch := range []chan error{first, second} {
+		if err := <-ch; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestCancelledRequestCostsNoCompute(t *testing.T) {
+	f := newGated("a")
+	e := newEngine(t, f, Options{})
+	first := make(chan error, 1)
+	go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
+	waitEntered(t, f)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancelled := make(chan error, 1)
+	go func() { _, err := e.Submit(ctx, [][]int32{seq(77, 3)}); cancelled <- err }()
+	waitDepth(t, e, 1)
+	cancel()
+	if err := <-cancelled; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled submit: %v, want context.Canceled", err)
+	}
+	close(f.gate)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Submit(context.Background(), [][]int32{seq(5, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, res, [][]int32{seq(5, 2)})
+	for _, b := range f.seen() {
+		for _, s := range b {
+			if s[0] == 77 {
+				t.Fatalf("the cancelled request reached the forwarder in batch %v", b)
+			}
+		}
+	}
+	if e.QueueDepth() != 0 {
+		t.Errorf("queue depth %d after drain, want 0", e.QueueDepth())
+	}
+}
+
+func TestSwapPinsRequestsToTheirForwarder(t *testing.T) {
+	a := newGated("a")
+	b := &fakeForwarder{name: "b"}
+	e := newEngine(t, a, Options{})
+	first := make(chan error, 1)
+	go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
+	waitEntered(t, a)
+
+	type got struct {
+		res Result[*fakeForwarder, fakeOut]
+		err error
+	}
+	onA, onB := make(chan got, 1), make(chan got, 1)
+	go func() { r, err := e.Submit(context.Background(), [][]int32{seq(2, 2)}); onA <- got{r, err} }()
+	waitDepth(t, e, 1)
+	if prev := e.Swap(b); prev != a {
+		t.Fatalf("Swap returned %s, want a", prev.name)
+	}
+	if e.Current() != b {
+		t.Fatal("Current is not the swapped-in forwarder")
+	}
+	go func() { r, err := e.Submit(context.Background(), [][]int32{seq(3, 2)}); onB <- got{r, err} }()
+	waitDepth(t, e, 2)
+	close(a.gate)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	ra, rb := <-onA, <-onB
+	if ra.err != nil || rb.err != nil {
+		t.Fatal(ra.err, rb.err)
+	}
+	if ra.res.Forwarder != a || ra.res.Rows[0].Output.by != "a" {
+		t.Errorf("request admitted before Swap ran on %s", ra.res.Rows[0].Output.by)
+	}
+	if rb.res.Forwarder != b || rb.res.Rows[0].Output.by != "b" {
+		t.Errorf("request admitted after Swap ran on %s", rb.res.Rows[0].Output.by)
+	}
+	for _, batch := range a.seen() {
+		for _, s := range batch {
+			if s[0] == 3 {
+				t.Error("forwarder a computed a request pinned to b")
+			}
+		}
+	}
+}
+
+func TestForwardErrorsAndPanicsReachTheCaller(t *testing.T) {
+	tests := []struct {
+		name string
+		f    *fakeForwarder
+	}{
+		{"error", &fakeForwarder{err: errors.New("kernel failed")}},
+		{"panic", &fakeForwarder{panics: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEngine(t, tt.f, Options{})
+			if _, err := e.Submit(context.Background(), [][]int32{{1}}); err == nil {
+				t.Fatal("Submit succeeded")
+			}
+			// The engine survives and keeps answering.
+			if _, err := e.Submit(context.Background(), [][]int32{{2}}); err == nil {
+				t.Fatal("second Submit succeeded")
+			}
+		})
+	}
+}
+
+func TestCloseDrainsQueuedRequests(t *testing.T) {
+	f := newGated("a")
+	e, err := New[*fakeForwarder, fakeOut](f, Options{MaxBatchTokens: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	submit := func(tag int32) {
+		defer wg.Done()
+		res, err := e.Submit(context.Background(), [][]int32{{tag}})
+		if err == nil && res.Rows[0].Output.ids[res.Rows[0].Index][0] != tag {
+			err = fmt.Errorf("request %d got the wrong row", tag)
+		}
+		errs <- err
+	}
+	wg.Add(1)
+	go submit(1)
+	waitEntered(t, f)
+	wg.Add(3)
+	for tag := int32(2); tag <= 4; tag++ {
+		go submit(tag)
+	}
+	waitDepth(t, e, 3)
+
+	closed := make(chan error, 1)
+	go func() { closed <- e.Close(context.Background()) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// A probe admitted before Close flips the switch times out and is dropped uncomputed.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		_, err := e.Submit(ctx, [][]int32{{9}})
+		cancel()
+		if errors.Is(err, ErrClosed) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Submit kept admitting after Close")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(f.gate)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if n := len(f.seen()); n != 4 {
+		t.Errorf("ran %d batches, want 4 (budget 1 → one sequence each)", n)
+	}
+}
+
+func TestCloseGivesUpWhenItsContextEnds(t *testing.T) {
+	f := newGated("a")
+	e, err := New[*fakeForwarder, fakeOut](f, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan error, 1)
+	go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
+	waitEntered(t, f)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if err := e.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close: %v, want DeadlineExceeded", err)
+	}
+	if err := <-first; err == nil {
+		t.Fatal("the in-flight request succeeded although its forward pass was cancelled")
+	}
+}
+
+type countingObserver struct {
+	mu    sync.Mutex
+	stats []BatchStats
+}
+
+func (o *countingObserver) BatchDone(s BatchStats) {
+	o.mu.Lock()
+	o.stats = append(o.stats, s)
+	o.mu.Unlock()
+}
+
+func TestObserverSeesEveryBatch(t *testing.T) {
+	obs := &countingObserver{}
+	f := &fakeForwarder{name: "a"}
+	e := newEngine(t, f, Options{Observer: obs})
+	res, err := e.Submit(context.Background(), [][]int32{seq(1, 2), seq(2, 5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Queue < 0 || res.Inference <= 0 {
+		t.Errorf("timings queue=%v inference=%v", res.Queue, res.Inference)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if len(obs.stats) != 1 {
+		t.Fatalf("observer saw %d batches, want 1", len(obs.stats))
+	}
+	s := obs.stats[0]
+	if s.Sequences != 2 || s.Tokens != 7 || s.PaddedTokens != 10 || s.Err != nil {
+		t.Errorf("stats %+v, want 2 sequences, 7 tokens, 10 padded", s)
+	}
+}
