@@ -47,13 +47,17 @@ func writeSafetensors(w io.Writer, tensors map[string]*Tensor) error {
 	binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(hdr)))
 	bw.Write(lenBuf[:])
 	bw.Write(hdr)
-	var b [4]byte
+	chunk := make([]byte, 0, 64<<10)
 	for _, name := range names {
 		for _, v := range tensors[name].Data {
-			binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-			bw.Write(b[:])
+			if len(chunk) == cap(chunk) {
+				bw.Write(chunk)
+				chunk = chunk[:0]
+			}
+			chunk = binary.LittleEndian.AppendUint32(chunk, math.Float32bits(v))
 		}
 	}
+	bw.Write(chunk)
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write safetensors: %w", err)
 	}

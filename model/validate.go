@@ -143,7 +143,8 @@ func (c *Checkpoint) checkTensor(key string, want []int) error {
 		return &ShapeError{Tensor: key, Source: c.Source, Got: t.Shape, Want: want, Reason: fmt.Sprintf("holds %d values for %d elements", len(t.Data), t.NumElements())}
 	}
 	for i, v := range t.Data {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		// NaN and ±Inf are exactly the values whose exponent bits are all ones.
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
 			return &NonFiniteError{Tensor: key, Source: c.Source, Index: i, Value: v}
 		}
 	}
