@@ -166,7 +166,7 @@ func (o *linearOp) Do(vs ...G.Value) (G.Value, error) {
 	y, buf := o.output(n, out)
 	linearRows(buf, x, w, b, n, out, in)
 	if o.gelu {
-		geluInPlace(buf)
+		parallelFor(n, 16, func(lo, hi int) { geluInPlace(buf[lo*out : hi*out]) })
 	}
 	return y, nil
 }
@@ -209,20 +209,23 @@ func (o *attentionOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	y, ctx := o.output(B*S, H)
-	scores := o.sc.get(slotScores, S*S)
+	nh := o.heads
+	scores := o.sc.get(slotScores, nh*S*S)
 	scale := float32(1 / math.Sqrt(float64(d)))
 	for b := 0; b < B; b++ {
 		rows := qkv[b*S*3*H:]
 		m := mask[b*S : (b+1)*S]
-		for h := 0; h < o.heads; h++ {
-			q := rows[h*d:]
-			k := rows[H+h*d:]
-			v := rows[2*H+h*d:]
-			sgemm(false, true, S, S, d, scale, q, 3*H, k, 3*H, 0, scores, S)
-			for i := 0; i < S; i++ {
-				softmaxRowMasked(scores[i*S:(i+1)*S], m)
+		// Scores of every head of sequence b: [heads][S queries][S keys].
+		for h := 0; h < nh; h++ {
+			sgemm(false, true, S, S, d, scale, rows[h*d:], 3*H, rows[H+h*d:], 3*H, 0, scores[h*S*S:], S)
+		}
+		parallelFor(nh*S, 32, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				softmaxRowMasked(scores[r*S:(r+1)*S], m)
 			}
-			sgemm(false, false, S, d, S, 1, scores, S, v, 3*H, 0, ctx[b*S*H+h*d:], H)
+		})
+		for h := 0; h < nh; h++ {
+			sgemm(false, false, S, d, S, 1, scores[h*S*S:], S, rows[2*H+h*d:], 3*H, 0, ctx[b*S*H+h*d:], H)
 		}
 	}
 	return y, nil
@@ -273,8 +276,10 @@ func (o *addNormOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	y, out := o.output(n, h)
-	for i := 0; i < n; i++ {
-		addLayerNormRow(out[i*h:(i+1)*h], x[i*h:(i+1)*h], r[i*h:(i+1)*h], g, b, o.eps)
-	}
+	parallelFor(n, 64, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			addLayerNormRow(out[i*h:(i+1)*h], x[i*h:(i+1)*h], r[i*h:(i+1)*h], g, b, o.eps)
+		}
+	})
 	return y, nil
 }

@@ -1,0 +1,100 @@
+// Command encoder times coldserve's encoder on the roberta-base geometry (weightgen seed 0)
+// the way ../shared/peers/torch_peer.py times PyTorch: the same shapes, warm-up, and
+// contention-aware clean runs (median, min, max), so the two can be compared side by side.
+//
+//	OMP_NUM_THREADS=2 go run ./bench/encoder -shapes 1x16,8x128,32x128,4x512
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coldserve/coldserve/model"
+)
+
+type shapeResult struct {
+	Shape     string  `json:"shape"`
+	MedianMS  float64 `json:"median_ms"`
+	MinMS     float64 `json:"min_ms"`
+	MaxMS     float64 `json:"max_ms"`
+	TokensSec float64 `json:"tokens_per_s"`
+	Runs      int     `json:"runs"`
+	Dropped   int     `json:"dropped_contended"`
+}
+
+func main() {
+	shapes := flag.String("shapes", "1x16,8x128,32x128,4x512", "comma-separated BATCHxSEQ")
+	warmup := flag.Int("warmup", 2, "untimed runs per shape")
+	runs := flag.Int("runs", 7, "clean timed runs per shape")
+	maxSec := flag.Float64("max-seconds-per-shape", 40, "then stop at >= 5 clean runs")
+	threads := flag.Int("threads", 0, "BLAS threads (0: OMP_NUM_THREADS / library default)")
+	jsonOut := flag.String("json", "", "also write results as JSON here")
+	flag.Parse()
+	if err := run(*shapes, *warmup, *runs, time.Duration(*maxSec*float64(time.Second)), *threads, *jsonOut); err != nil {
+		slog.Error("bench failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(shapes string, warmup, runs int, maxSeconds time.Duration, threads int, jsonOut string) error {
+	model.SetBLASThreads(threads)
+	cfg := model.RobertaBaseConfig()
+	t0 := time.Now()
+	enc, err := model.NewEncoder(model.Weightgen(cfg, 0, model.WeightgenOptions{}), model.EncoderOptions{})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("# coldserve encoder, roberta-base geometry (weightgen seed 0), built in %v, OMP_NUM_THREADS=%s\n",
+		time.Since(t0).Round(time.Millisecond), os.Getenv("OMP_NUM_THREADS"))
+	var results []shapeResult
+	for _, s := range strings.Split(shapes, ",") {
+		b, q, ok := strings.Cut(strings.TrimSpace(s), "x")
+		batch, err1 := strconv.Atoi(b)
+		seq, err2 := strconv.Atoi(q)
+		if !ok || err1 != nil || err2 != nil || batch <= 0 || seq < 2 {
+			return fmt.Errorf("bad shape %q (want BATCHxSEQ)", s)
+		}
+		ids := randomIDs(cfg, batch, seq)
+		ctx := context.Background()
+		r, err := cleanBench(func() error { _, err := enc.Forward(ctx, ids); return err },
+			warmup, runs, maxSeconds, 120*time.Second)
+		if err != nil {
+			return fmt.Errorf("shape %s: %w", s, err)
+		}
+		tps := float64(batch*seq) / r.Median.Seconds()
+		fmt.Printf("%s: %v  %.0f tokens/s\n", s, r, tps)
+		results = append(results, shapeResult{Shape: s, MedianMS: ms(r.Median), MinMS: ms(r.Min), MaxMS: ms(r.Max),
+			TokensSec: tps, Runs: r.Runs, Dropped: r.Dropped})
+	}
+	if jsonOut != "" {
+		raw, err := json.MarshalIndent(results, "", "  ")
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(jsonOut, raw, 0o644)
+	}
+	return nil
+}
+
+// randomIDs is a batch of random ordinary tokens framed by <s> … </s>.
+func randomIDs(cfg model.Config, batch, seq int) [][]int32 {
+	r := rand.New(rand.NewPCG(1, 2))
+	ids := make([][]int32, batch)
+	for b := range ids {
+		s := make([]int32, seq)
+		for i := range s {
+			s[i] = int32(4 + r.IntN(cfg.VocabSize-4))
+		}
+		s[0], s[seq-1] = int32(cfg.BosTokenID), int32(cfg.EosTokenID)
+		ids[b] = s
+	}
+	return ids
+}
