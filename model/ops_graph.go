@@ -173,9 +173,10 @@ func (o *linearOp) Do(vs ...G.Value) (G.Value, error) {
 
 // attentionOp is fused multi-head self-attention over a padded batch. Inputs: the packed
 // projections QKV [batch·seq, 3·hidden] (query | key | value, each head a contiguous
-// headDim block) and the additive key mask [batch, seq]. Per sequence and head it forms
-// the scores Q·Kᵀ/√d with one sgemm, applies the mask and a per-row stable softmax, and
-// multiplies by V into the context [batch·seq, hidden].
+// headDim block) and the additive key mask [batch, seq] (0 for real tokens, then a large
+// negative for the padding at the end). Per sequence and head it forms the scores Q·Kᵀ/√d
+// with one sgemm, applies the mask and a per-row stable softmax, and multiplies by V into
+// the context [batch·seq, hidden].
 type attentionOp struct {
 	opBase
 	batch, seq, heads, headDim int
@@ -215,20 +216,38 @@ func (o *attentionOp) Do(vs ...G.Value) (G.Value, error) {
 	for b := 0; b < B; b++ {
 		rows := qkv[b*S*3*H:]
 		m := mask[b*S : (b+1)*S]
-		// Scores of every head of sequence b: [heads][S queries][S keys].
-		for h := 0; h < nh; h++ {
-			sgemm(false, true, S, S, d, scale, rows[h*d:], 3*H, rows[H+h*d:], 3*H, 0, scores[h*S*S:], S)
+		// Padding sits at the end of a sequence: keys from L on are masked and would get
+		// exactly zero weight, and the rows of padding queries are discarded, so only the
+		// L×L block is computed. Padding rows of the context are zeroed to stay finite.
+		L := realLength(m)
+		clear(ctx[(b*S+L)*H : (b+1)*S*H])
+		if L == 0 {
+			continue
 		}
-		parallelFor(nh*S, 32, func(lo, hi int) {
+		// Scores of every head of sequence b: [heads][L queries][L keys].
+		for h := 0; h < nh; h++ {
+			sgemm(false, true, L, L, d, scale, rows[h*d:], 3*H, rows[H+h*d:], 3*H, 0, scores[h*L*L:], L)
+		}
+		parallelFor(nh*L, 32, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
-				softmaxRowMasked(scores[r*S:(r+1)*S], m)
+				softmaxRowMasked(scores[r*L:(r+1)*L], m)
 			}
 		})
 		for h := 0; h < nh; h++ {
-			sgemm(false, false, S, d, S, 1, scores[h*S*S:], S, rows[2*H+h*d:], 3*H, 0, ctx[b*S*H+h*d:], H)
+			sgemm(false, false, L, d, L, 1, scores[h*L*L:], L, rows[2*H+h*d:], 3*H, 0, ctx[b*S*H+h*d:], H)
 		}
 	}
 	return y, nil
+}
+
+// realLength is the number of leading unmasked keys (the sequence's real tokens).
+func realLength(mask []float32) int {
+	for i, v := range mask {
+		if v != 0 {
+			return i
+		}
+	}
+	return len(mask)
 }
 
 // addNormOp computes LayerNorm(X + R)·γ + β row by row (HF's BertSelfOutput/BertOutput
