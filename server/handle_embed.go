@@ -1,0 +1,113 @@
+package server
+
+import (
+	"math"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coldserve/coldserve/api"
+	"github.com/coldserve/coldserve/model"
+)
+
+// handleEmbed answers POST /v1/embed.
+//
+//	@Summary		Embed texts
+//	@Description	Runs the encoder on each input and pools its token vectors into one vector (mean, cls or
+//	@Description	pooler), or returns every token's vector with pooling "none" (tokens are then always
+//	@Description	included). Concurrent requests are batched; batching never changes a vector.
+//	@Tags			inference
+//	@Accept			json
+//	@Produce		json
+//	@Param			request	body		api.EmbedRequest	true	"texts and options"
+//	@Success		200		{object}	api.EmbedResponse
+//	@Failure		400		{object}	api.ErrorResponse	"malformed JSON, empty inputs, unknown pooling"
+//	@Failure		413		{object}	api.ErrorResponse	"body over the payload limit or too many inputs"
+//	@Failure		422		{object}	api.ErrorResponse	"input too long with truncate: false"
+//	@Failure		429		{object}	api.ErrorResponse	"overloaded"
+//	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet or shutting down"
+//	@Router			/v1/embed [post]
+func (s *Server) handleEmbed(c *gin.Context) {
+	s.serveInference(c, func(m *served) (any, *stats, *Error) {
+		var req api.EmbedRequest
+		if e := bind(c, &req); e != nil {
+			return nil, nil, e
+		}
+		st := &stats{inputs: len(req.Inputs)}
+		if e := s.checkInputs(len(req.Inputs), "inputs"); e != nil {
+			return nil, st, e
+		}
+		pooling := s.opts.DefaultPooling
+		if req.Pooling != "" {
+			p, err := model.ParsePooling(req.Pooling)
+			if err != nil {
+				return nil, st, errorf(http.StatusBadRequest, CodeInvalidArgument, "pooling: %v", err)
+			}
+			pooling = p
+		}
+		if pooling == model.PoolPooler && !m.main.eng.Current().HasPooler() {
+			return nil, st, errorf(http.StatusBadRequest, CodeInvalidArgument,
+				"pooling \"pooler\": this checkpoint has no pooler weights; use mean or cls")
+		}
+		out, e := s.compute(c, m, m.main, req.Inputs, boolOr(req.Truncate, true))
+		if e != nil {
+			return nil, &out.stats, e
+		}
+		enc := out.res.Forwarder
+		resp := api.EmbedResponse{
+			Model:      m.name,
+			Checkpoint: enc.CheckpointID(),
+			Pooling:    string(pooling),
+			Dimensions: enc.Config().HiddenSize,
+			Usage:      api.Usage{PromptTokens: out.stats.tokens, TotalTokens: out.stats.tokens},
+		}
+		if pooling == model.PoolNone {
+			vecs := make([][][]float32, len(out.res.Rows))
+			for i, row := range out.res.Rows {
+				vecs[i] = tokenRows(row.Output.Hidden(row.Index), req.Normalize)
+			}
+			resp.Embeddings = vecs
+		} else {
+			vecs := make([][]float32, len(out.res.Rows))
+			for i, row := range out.res.Rows {
+				v, err := enc.Pool(row.Output, row.Index, pooling, req.Normalize)
+				if err != nil {
+					return nil, &out.stats, internalError(err)
+				}
+				vecs[i] = v
+			}
+			resp.Embeddings = vecs
+		}
+		if req.ReturnTokens || pooling == model.PoolNone {
+			resp.Tokens = make([][]api.Token, len(out.encs))
+			for i, e := range out.encs {
+				resp.Tokens[i] = e.tokens
+			}
+		}
+		return resp, &out.stats, nil
+	})
+}
+
+// tokenRows returns a sequence's token vectors, L2-normalised copies when normalize is set
+// (the encoder's rows are shared with batchmates and must not be modified).
+func tokenRows(rows [][]float32, normalize bool) [][]float32 {
+	if !normalize {
+		return rows
+	}
+	out := make([][]float32, len(rows))
+	for i, r := range rows {
+		var ss float64
+		for _, x := range r {
+			ss += float64(x) * float64(x)
+		}
+		v := make([]float32, len(r))
+		if ss > 0 {
+			inv := 1 / math.Sqrt(ss)
+			for j, x := range r {
+				v[j] = float32(float64(x) * inv)
+			}
+		}
+		out[i] = v
+	}
+	return out
+}

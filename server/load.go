@@ -1,0 +1,259 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/coldserve/coldserve/engine"
+	"github.com/coldserve/coldserve/model"
+)
+
+// ModelConfig says what to serve.
+type ModelConfig struct {
+	// Dir is a local Hugging Face checkpoint directory (config.json, weights, tokenizer files).
+	Dir string
+	// Name is reported as "model" in responses (default: the base name of Dir).
+	Name string
+	// Heads are extra classification heads (--head NAME=DIR).
+	Heads []HeadSpec
+	// MaxInputTokens caps every input, specials included (0: the model's limit, 512 for RoBERTa).
+	MaxInputTokens int
+	// MaxBatchTokens is the padded token budget of one forward pass (0: engine default).
+	MaxBatchTokens int
+	// QueueSize is how many requests may wait for the batcher per encoder (0: engine default).
+	QueueSize int
+	// Encoder tunes each encoder (workers, machine cache).
+	Encoder model.EncoderOptions
+}
+
+// HeadSpec is one --head NAME=DIR: a head-only checkpoint (attached to the served encoder) or a
+// full finetuned RobertaForSequenceClassification checkpoint (served on its own encoder).
+type HeadSpec struct {
+	Name string
+	Dir  string
+}
+
+// ParseHeadSpec reads "NAME=DIR".
+func ParseHeadSpec(s string) (HeadSpec, error) {
+	name, dir, ok := strings.Cut(s, "=")
+	if !ok || name == "" || dir == "" {
+		return HeadSpec{}, fmt.Errorf("head %q: want NAME=DIR", s)
+	}
+	return HeadSpec{Name: name, Dir: dir}, nil
+}
+
+// served is everything a request needs once a model is loaded. It is immutable; Close drains it.
+type served struct {
+	name           string
+	main           *lane
+	lanes          []*lane // main first; one per distinct encoder
+	heads          map[string]*servedHead
+	headNames      []string // sorted
+	maxInputTokens int
+}
+
+// lane is one encoder with its tokenizer and its batching engine. A request runs on one lane
+// from tokenization to pooling, so it never mixes checkpoints.
+type lane struct {
+	tok *codec
+	eng *engine.Engine[*model.Encoder, *model.Output]
+}
+
+// servedHead is a classification head and the lane whose encoder feeds it.
+type servedHead struct {
+	name string
+	head *model.Head
+	lane *lane
+}
+
+// wordEmbeddings is the first tensor an encoder needs; a head directory without it holds a head only.
+const wordEmbeddings = "embeddings.word_embeddings.weight"
+
+// load reads the checkpoint, tokenizer and heads, starts an engine per encoder and runs a probe
+// forward pass through each. On error, every engine already started is closed.
+func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.Logger) (_ *served, err error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("no model directory given")
+	}
+	ck, err := model.Load(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := loadCodec(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	limit := ck.Config.MaxInputTokens()
+	switch {
+	case cfg.MaxInputTokens == 0:
+		cfg.MaxInputTokens = limit
+	case cfg.MaxInputTokens < 3 || cfg.MaxInputTokens > limit:
+		return nil, fmt.Errorf("max input tokens %d: the model allows 3 to %d", cfg.MaxInputTokens, limit)
+	}
+	if cfg.MaxBatchTokens == 0 {
+		cfg.MaxBatchTokens = max(engine.DefaultMaxBatchTokens, cfg.MaxInputTokens)
+	}
+	if cfg.MaxBatchTokens < cfg.MaxInputTokens {
+		return nil, fmt.Errorf("max batch tokens %d is less than max input tokens %d: one input would not fit a batch",
+			cfg.MaxBatchTokens, cfg.MaxInputTokens)
+	}
+	s := &served{
+		name:           cfg.Name,
+		heads:          map[string]*servedHead{},
+		maxInputTokens: cfg.MaxInputTokens,
+	}
+	if s.name == "" {
+		s.name = baseName(cfg.Dir, "default")
+	}
+	defer func() {
+		if err != nil {
+			s.close(context.Background())
+		}
+	}()
+	newLane := func(ck *model.Checkpoint, tok *codec) (*lane, error) {
+		enc, err := model.NewEncoder(ck, cfg.Encoder)
+		if err != nil {
+			return nil, err
+		}
+		eng, err := engine.New[*model.Encoder, *model.Output](enc, engine.Options{
+			MaxBatchTokens: cfg.MaxBatchTokens, QueueSize: cfg.QueueSize, Observer: obs, Logger: log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		l := &lane{tok: tok, eng: eng}
+		s.lanes = append(s.lanes, l)
+		return l, nil
+	}
+	if s.main, err = newLane(ck, tok); err != nil {
+		return nil, err
+	}
+	if ck.HasHead() {
+		// A *ForSequenceClassification checkpoint exposes its own head under the model's name.
+		if err := s.addHead(s.name, ck, s.main); err != nil {
+			return nil, err
+		}
+	}
+	for _, spec := range cfg.Heads {
+		if err := s.loadHead(spec, ck, tok, newLane, log); err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(s.headNames)
+	for _, l := range s.lanes {
+		if err := probe(ctx, l); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// loadHead adds one --head. A directory with its own encoder weights gets its own lane (unless
+// they are the served encoder's weights); a head-only directory rides on the main lane.
+func (s *served) loadHead(spec HeadSpec, mainCk *model.Checkpoint, mainTok *codec,
+	newLane func(*model.Checkpoint, *codec) (*lane, error), log *slog.Logger) error {
+	if _, dup := s.heads[spec.Name]; dup {
+		return fmt.Errorf("head %q is given twice", spec.Name)
+	}
+	full, err := model.Load(spec.Dir)
+	var missing *model.MissingTensorError
+	switch {
+	case err == nil:
+		if !full.HasHead() {
+			return fmt.Errorf("head %s: %s is an encoder without a classification head", spec.Name, spec.Dir)
+		}
+		if full.ID() == mainCk.ID() {
+			return s.addHead(spec.Name, full, s.main)
+		}
+		tok := mainTok
+		if hasTokenizerFiles(spec.Dir) {
+			if tok, err = loadCodec(spec.Dir); err != nil {
+				return fmt.Errorf("head %s: %w", spec.Name, err)
+			}
+		}
+		l, err := newLane(full, tok)
+		if err != nil {
+			return fmt.Errorf("head %s: %w", spec.Name, err)
+		}
+		log.Info("head runs on its own encoder", "head", spec.Name, "checkpoint", full.ID())
+		return s.addHead(spec.Name, full, l)
+	case errors.As(err, &missing) && missing.Tensor == wordEmbeddings:
+		headCk, err := model.LoadHead(spec.Dir)
+		if err != nil {
+			return fmt.Errorf("head %s: %w", spec.Name, err)
+		}
+		return s.addHead(spec.Name, headCk, s.main)
+	default:
+		return fmt.Errorf("head %s: %w", spec.Name, err)
+	}
+}
+
+func (s *served) addHead(name string, ck *model.Checkpoint, l *lane) error {
+	h, err := model.NewHead(ck)
+	if err != nil {
+		return fmt.Errorf("head %s: %w", name, err)
+	}
+	if got, want := h.HiddenSize(), l.eng.Current().Config().HiddenSize; got != want {
+		return fmt.Errorf("head %s: width %d does not match the encoder's hidden size %d", name, got, want)
+	}
+	if _, dup := s.heads[name]; dup {
+		return fmt.Errorf("head %q is loaded twice", name)
+	}
+	s.heads[name] = &servedHead{name: name, head: h, lane: l}
+	s.headNames = append(s.headNames, name)
+	return nil
+}
+
+// probe runs "<s></s>" through a lane: the model is ready only when a forward pass works.
+func probe(ctx context.Context, l *lane) error {
+	ids := [][]int32{l.tok.probeIDs()}
+	res, err := l.eng.Submit(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("probe forward pass: %w", err)
+	}
+	if _, err := res.Forwarder.Pool(res.Rows[0].Output, res.Rows[0].Index, model.PoolMean, false); err != nil {
+		return fmt.Errorf("probe pooling: %w", err)
+	}
+	return nil
+}
+
+// close drains every engine.
+func (s *served) close(ctx context.Context) error {
+	var errs []error
+	for _, l := range s.lanes {
+		errs = append(errs, l.eng.Close(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// queueDepth sums the waiting sequences of every lane.
+func (s *served) queueDepth() int {
+	n := 0
+	for _, l := range s.lanes {
+		n += l.eng.QueueDepth()
+	}
+	return n
+}
+
+func baseName(dir, fallback string) string {
+	b := filepath.Base(filepath.Clean(dir))
+	if b == "." || b == "/" || b == "" {
+		return fallback
+	}
+	return b
+}
+
+func hasTokenizerFiles(dir string) bool {
+	for _, f := range []string{"tokenizer.json", "vocab.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,163 @@
+package server
+
+import (
+	"math"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/coldserve/coldserve/engine"
+)
+
+// metrics holds the Prometheus collectors of one Server, registered on its own registry (no
+// global state). Names, labels and buckets follow Hugging Face TEI's te_* metrics where the two
+// overlap, so existing dashboards translate; HTTP-level series are coldserve_http_*.
+type metrics struct {
+	registry *prometheus.Registry
+
+	httpRequests *prometheus.CounterVec   // route, method, status
+	httpDuration *prometheus.HistogramVec // route, method, status
+
+	requestCount        *prometheus.CounterVec // method: single|batch (TEI)
+	requestSuccess      *prometheus.CounterVec // method
+	requestFailure      *prometheus.CounterVec // err
+	requestDuration     prometheus.Histogram
+	tokenizationSeconds prometheus.Histogram
+	queueSeconds        prometheus.Histogram
+	inferenceSeconds    prometheus.Histogram
+	inputLength         prometheus.Histogram
+
+	batchSize     prometheus.Histogram
+	batchTokens   prometheus.Histogram
+	batchDuration prometheus.Histogram
+	batchCount    prometheus.Counter
+	batchSuccess  prometheus.Counter
+	batchFailure  prometheus.Counter
+}
+
+// teDurationBuckets are TEI's duration buckets: 35 steps of ×1.5 from 15 µs (seconds).
+func teDurationBuckets() []float64 {
+	b := make([]float64, 35)
+	v := 0.00001
+	for i := range b {
+		v *= 1.5
+		b[i] = v
+	}
+	return b
+}
+
+// powersOfTwo returns 1, 2, 4, ... up to 2^(n-1), keeping those <= limit when limit > 0.
+func powersOfTwo(n int, limit int) []float64 {
+	var b []float64
+	for i := 0; i < n; i++ {
+		v := math.Pow(2, float64(i))
+		if limit > 0 && v > float64(limit) {
+			break
+		}
+		b = append(b, v)
+	}
+	return b
+}
+
+// newMetrics registers every collector. queueDepth reports the sequences waiting in the engines.
+func newMetrics(queueDepth func() float64) *metrics {
+	reg := prometheus.NewRegistry()
+	f := factory{reg}
+	dur := teDurationBuckets()
+	m := &metrics{
+		registry: reg,
+		httpRequests: f.counterVec("coldserve_http_requests_total",
+			"HTTP requests by route, method and status code.", "route", "method", "status"),
+		httpDuration: f.histogramVec("coldserve_http_request_duration_seconds",
+			"HTTP request latency by route, method and status code.", dur, "route", "method", "status"),
+
+		requestCount: f.counterVec("te_request_count",
+			"Embed and classify requests received (method: single or batch input).", "method"),
+		requestSuccess: f.counterVec("te_request_success",
+			"Embed and classify requests answered successfully.", "method"),
+		requestFailure: f.counterVec("te_request_failure",
+			"Embed and classify requests that failed, by error code.", "err"),
+		requestDuration: f.histogram("te_request_duration",
+			"End-to-end embed/classify latency in seconds.", dur),
+		tokenizationSeconds: f.histogram("te_request_tokenization_duration",
+			"Tokenization time per request in seconds.", dur),
+		queueSeconds: f.histogram("te_request_queue_duration",
+			"Time a request waited for its first batch, in seconds.", dur),
+		inferenceSeconds: f.histogram("te_request_inference_duration",
+			"Forward-pass time spent on a request, in seconds.", dur),
+		inputLength: f.histogram("te_request_input_length",
+			"Tokens per input (after truncation).", powersOfTwo(20, 512)),
+
+		batchSize: f.histogram("te_batch_next_size",
+			"Sequences per forward pass.", powersOfTwo(13, 0)),
+		batchTokens: f.histogram("te_batch_next_tokens",
+			"Padded tokens (longest × sequences) per forward pass.", powersOfTwo(21, 0)),
+		batchDuration: f.histogram("te_batch_inference_duration",
+			"Forward-pass wall time in seconds.", dur),
+		batchCount:   f.counter("te_batch_inference_count", "Forward passes started."),
+		batchSuccess: f.counter("te_batch_inference_success", "Forward passes that succeeded."),
+		batchFailure: f.counter("te_batch_inference_failure", "Forward passes that failed."),
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "te_queue_size", Help: "Input sequences waiting for a forward pass.",
+	}, queueDepth))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// BatchDone implements engine.Observer.
+func (m *metrics) BatchDone(s engine.BatchStats) {
+	m.batchCount.Inc()
+	m.batchSize.Observe(float64(s.Sequences))
+	m.batchTokens.Observe(float64(s.PaddedTokens))
+	m.batchDuration.Observe(s.Duration.Seconds())
+	if s.Err != nil {
+		m.batchFailure.Inc()
+	} else {
+		m.batchSuccess.Inc()
+	}
+}
+
+// stages records one embed/classify request's per-stage timings.
+func (m *metrics) stages(t timings, inputLengths []int) {
+	m.tokenizationSeconds.Observe(t.tokenize.Seconds())
+	m.queueSeconds.Observe(t.queue.Seconds())
+	m.inferenceSeconds.Observe(t.inference.Seconds())
+	for _, n := range inputLengths {
+		m.inputLength.Observe(float64(n))
+	}
+}
+
+// timings are one request's per-stage durations, also sent as x-*-time response headers.
+type timings struct {
+	start                      time.Time
+	tokenize, queue, inference time.Duration
+}
+
+// factory registers collectors on one registry.
+type factory struct{ reg *prometheus.Registry }
+
+func (f factory) counter(name, help string) prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	f.reg.MustRegister(c)
+	return c
+}
+
+func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	f.reg.MustRegister(c)
+	return c
+}
+
+func (f factory) histogram(name, help string, buckets []float64) prometheus.Histogram {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets})
+	f.reg.MustRegister(h)
+	return h
+}
+
+func (f factory) histogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
+	f.reg.MustRegister(h)
+	return h
+}

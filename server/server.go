@@ -1,0 +1,125 @@
+// Package server is coldserve's HTTP layer: a gin router whose handlers tokenize requests, submit
+// them to the batching engine (package engine), pool or classify the encoder's output (package
+// model) and answer JSON (package api). It also serves /metrics, health probes and Swagger UI.
+//
+// A Server starts without a model and answers 503 not_ready until Load has loaded a checkpoint
+// and a probe forward pass succeeded; /healthz answers 200 all along.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coldserve/coldserve/model"
+)
+
+// Options configure the HTTP layer. Zero values select the defaults.
+type Options struct {
+	// MaxClientBatch is the most inputs one request may carry (default 64).
+	MaxClientBatch int
+	// PayloadLimit is the largest request body in bytes (default 2 MB).
+	PayloadLimit int64
+	// DefaultPooling is used when a request names none (default mean).
+	DefaultPooling model.Pooling
+	// Logger receives request and error logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxClientBatch = 64
+	DefaultPayloadLimit   = 2 << 20
+)
+
+// Server serves one model (with its heads) over HTTP. Create it with New.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics
+	model   atomic.Pointer[served] // nil until Load succeeds
+	closing atomic.Bool
+	router  *gin.Engine
+}
+
+// New builds a Server with its router; it serves 503 not_ready until Load succeeds.
+func New(opts Options) (*Server, error) {
+	if opts.MaxClientBatch == 0 {
+		opts.MaxClientBatch = DefaultMaxClientBatch
+	}
+	if opts.PayloadLimit == 0 {
+		opts.PayloadLimit = DefaultPayloadLimit
+	}
+	if opts.DefaultPooling == "" {
+		opts.DefaultPooling = model.PoolMean
+	}
+	if opts.MaxClientBatch < 1 || opts.PayloadLimit < 1 {
+		return nil, fmt.Errorf("server: max client batch (%d) and payload limit (%d) must be positive",
+			opts.MaxClientBatch, opts.PayloadLimit)
+	}
+	if _, err := model.ParsePooling(string(opts.DefaultPooling)); err != nil {
+		return nil, fmt.Errorf("server: default pooling: %w", err)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{opts: opts, log: opts.Logger}
+	s.metrics = newMetrics(func() float64 {
+		if m := s.model.Load(); m != nil {
+			return float64(m.queueDepth())
+		}
+		return 0
+	})
+	s.router = s.routes()
+	return s, nil
+}
+
+// Load loads the checkpoint described by cfg, runs a probe forward pass and starts serving it.
+// It may be called once; the server is ready when it returns nil.
+func (s *Server) Load(ctx context.Context, cfg ModelConfig) error {
+	m, err := load(ctx, cfg, s.metrics, s.log)
+	if err != nil {
+		return fmt.Errorf("load model: %w", err)
+	}
+	if s.opts.DefaultPooling == model.PoolPooler && !m.main.eng.Current().HasPooler() {
+		m.close(ctx)
+		return fmt.Errorf("load model: default pooling is pooler but %s has no pooler weights", cfg.Dir)
+	}
+	if !s.model.CompareAndSwap(nil, m) {
+		m.close(ctx)
+		return fmt.Errorf("load model: a model is already loaded")
+	}
+	enc := m.main.eng.Current()
+	heads := make([]string, 0, len(m.headNames))
+	heads = append(heads, m.headNames...)
+	s.log.Info("model ready", "model", m.name, "checkpoint", enc.CheckpointID(),
+		"hidden_size", enc.Config().HiddenSize, "layers", enc.Config().NumHiddenLayers,
+		"max_input_tokens", m.maxInputTokens, "heads", heads)
+	return nil
+}
+
+// Handler is the HTTP handler with every route.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// Close stops admitting work (new requests answer 503) and drains the engines: queued requests
+// finish first. Call it after http.Server.Shutdown has waited for in-flight handlers.
+func (s *Server) Close(ctx context.Context) error {
+	s.closing.Store(true)
+	if m := s.model.Load(); m != nil {
+		return m.close(ctx)
+	}
+	return nil
+}
+
+// ready returns the served model, or the error to answer when there is none.
+func (s *Server) ready() (*served, *Error) {
+	m := s.model.Load()
+	if m == nil {
+		return nil, errNotReady
+	}
+	return m, nil
+}
