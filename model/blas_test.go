@@ -64,25 +64,27 @@ func TestSgemmMatchesNaive(t *testing.T) {
 	}
 }
 
-// BenchmarkSgemm reports GFLOP/s of the build's sgemm for the encoder's largest product
-// (8×128 tokens through the FFN), with the weight as stored ([out, in], transposed in the
+// BenchmarkSgemm reports GFLOP/s of the build's sgemm for the FFN's product at 16 and
+// 1024 rows (1×16 and 8×128 tokens), with the weight as stored ([out, in], transposed in the
 // product) and pre-transposed.
 func BenchmarkSgemm(b *testing.B) {
-	const m, n, k = 1024, 3072, 768
-	x, w, y := make([]float32, m*k), make([]float32, n*k), make([]float32, m*n)
-	for i := range w {
-		w[i] = float32(i%7) * 0.01
-	}
-	for _, transB := range []bool{true, false} {
-		b.Run(fmt.Sprintf("transB=%v", transB), func(b *testing.B) {
-			ldb := k
-			if !transB {
-				ldb = n
-			}
-			for range b.N {
-				sgemm(false, transB, m, n, k, 1, x, k, w, ldb, 0, y, n)
-			}
-			b.ReportMetric(2*m*n*k*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+	const n, k = 3072, 768
+	for _, m := range []int{16, 1024} {
+		x, w, y := make([]float32, m*k), make([]float32, n*k), make([]float32, m*n)
+		for i := range w {
+			w[i] = float32(i%7) * 0.01
+		}
+		for _, transB := range []bool{true, false} {
+			b.Run(fmt.Sprintf("m=%d/transB=%v", m, transB), func(b *testing.B) {
+				ldb := k
+				if !transB {
+					ldb = n
+				}
+				for range b.N {
+					sgemm(false, transB, m, n, k, 1, x, k, w, ldb, 0, y, n)
+				}
+				b.ReportMetric(2*float64(m*n*k*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }

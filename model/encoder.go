@@ -36,6 +36,12 @@ func (o EncoderOptions) withDefaults() EncoderOptions {
 // Encoder runs a RoBERTa encoder (HF RobertaModel's forward, in float32) as a compiled
 // Gorgonia graph. It is safe for concurrent use: each forward pass borrows a worker,
 // and a worker's compiled machines are only ever used by the goroutine holding it.
+//
+// Embeddings run in Go before the graph; each layer is one run of a compiled single-layer
+// graph of custom ops (see ops_graph.go) whose matrix products call sgemm: OpenBLAS's
+// cblas_sgemm through cgo, or gonum's pure-Go kernels when built without cgo or with the
+// noblas tag. Gorgonia's built-in MatMul is not used, so the process-global gorgonia.Use
+// is never called.
 type Encoder struct {
 	cfg     Config
 	ck      *Checkpoint
