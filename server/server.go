@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/coldserve/coldserve/engine"
 	"github.com/coldserve/coldserve/model"
 )
 
@@ -92,6 +93,10 @@ func (s *Server) Load(ctx context.Context, cfg ModelConfig) error {
 	if !s.model.CompareAndSwap(nil, m) {
 		m.close(ctx)
 		return fmt.Errorf("load model: a model is already loaded")
+	}
+	if s.closing.Load() { // Close ran while we were loading
+		m.close(ctx)
+		return fmt.Errorf("load model: %w", engine.ErrClosed)
 	}
 	enc := m.main.eng.Current()
 	heads := make([]string, 0, len(m.headNames))
