@@ -55,7 +55,7 @@ func (s *Server) handleModels(c *gin.Context) {
 			Checkpoint:  h.lane.eng.Current().CheckpointID(),
 		})
 	}
-	c.JSON(http.StatusOK, api.ModelsResponse{Models: []api.ModelInfo{info}})
+	c.PureJSON(http.StatusOK, api.ModelsResponse{Models: []api.ModelInfo{info}})
 }
 
 // handleHealthz answers GET /healthz: the process is alive (whether or not a model is loaded).
@@ -66,7 +66,7 @@ func (s *Server) handleModels(c *gin.Context) {
 //	@Success	200	{object}	api.StatusResponse
 //	@Router		/healthz [get]
 func (s *Server) handleHealthz(c *gin.Context) {
-	c.JSON(http.StatusOK, api.StatusResponse{Status: "ok"})
+	c.PureJSON(http.StatusOK, api.StatusResponse{Status: "ok"})
 }
 
 // handleReadyz answers GET /readyz: 200 once a model is loaded and its probe forward pass passed,
@@ -87,5 +87,5 @@ func (s *Server) handleReadyz(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	c.JSON(http.StatusOK, api.StatusResponse{Status: "ready"})
+	c.PureJSON(http.StatusOK, api.StatusResponse{Status: "ready"})
 }

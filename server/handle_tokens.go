@@ -46,7 +46,7 @@ func (s *Server) handleTokenize(c *gin.Context) {
 	for i, enc := range encs {
 		resp.Tokens[i] = enc.tokens
 	}
-	c.JSON(http.StatusOK, resp)
+	c.PureJSON(http.StatusOK, resp)
 }
 
 // handleDecode answers POST /v1/decode.
@@ -87,5 +87,5 @@ func (s *Server) handleDecode(c *gin.Context) {
 		}
 		resp.Texts[i] = text
 	}
-	c.JSON(http.StatusOK, resp)
+	c.PureJSON(http.StatusOK, resp)
 }

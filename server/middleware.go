@@ -89,5 +89,5 @@ func (s *Server) fail(c *gin.Context, err *Error) {
 	if err.Status == http.StatusTooManyRequests {
 		c.Header("Retry-After", "1")
 	}
-	c.AbortWithStatusJSON(err.Status, err.Body())
+	c.AbortWithStatusPureJSON(err.Status, err.Body())
 }

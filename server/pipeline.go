@@ -118,7 +118,7 @@ func (s *Server) serveInference(c *gin.Context, body func(m *served) (any, *stat
 	h.Set("x-tokenization-time", ms(st.t.tokenize))
 	h.Set("x-queue-time", ms(st.t.queue))
 	h.Set("x-inference-time", ms(st.t.inference))
-	c.JSON(http.StatusOK, resp)
+	c.PureJSON(http.StatusOK, resp)
 }
 
 // boolOr returns *p, or def when the field was absent.

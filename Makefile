@@ -1,0 +1,48 @@
+# coldserve: every developer and CI entry point. `make test` is the one command CI runs (.ci/run).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO    ?= go
+SWAG  := $(GO) run github.com/swaggo/swag/cmd/swag@v1.16.6
+SWAG_FLAGS := init --generalInfo swagger.go --dir server,api --output
+# apt-get needs root; use sudo when we are not root.
+SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+ARGS  ?= serve --model demo
+
+.PHONY: help deps run build test vet check-docs docs bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+deps: ## install the C toolchain and OpenBLAS headers when missing (Debian/Ubuntu, apt-get)
+	@if ! command -v gcc >/dev/null 2>&1 || ! echo '#include <cblas.h>' | gcc -E - >/dev/null 2>&1; then \
+		echo ">> installing gcc and OpenBLAS (libopenblas-openmp-dev) with apt-get"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends gcc libc6-dev libopenblas-openmp-dev; \
+	fi
+
+run: deps ## serve the embedded demo model on 127.0.0.1:8080 (ARGS="serve --model DIR" for a real one)
+	$(GO) run ./cmd/coldserve $(ARGS)
+
+build: deps ## build bin/coldserve
+	$(GO) build -trimpath -o bin/coldserve ./cmd/coldserve
+
+vet: deps ## go vet every package
+	$(GO) vet ./...
+
+check-docs: ## fail when docs/ (the swag-generated OpenAPI spec) is stale
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		$(SWAG) $(SWAG_FLAGS) "$$tmp/docs" --outputTypes go,json,yaml --quiet && \
+		if ! diff -r "$$tmp/docs" docs >/dev/null; then \
+			diff -r "$$tmp/docs" docs | head -40; \
+			echo "docs/ is stale: run 'make docs' and commit the result"; exit 1; \
+		fi && echo "docs/ is up to date"
+
+docs: ## regenerate docs/ from the swag annotations in server/ and api/
+	$(SWAG) fmt --dir server,api
+	$(SWAG) $(SWAG_FLAGS) docs --outputTypes go,json,yaml --quiet
+
+test: deps vet check-docs ## vet, check docs/, then every test under the race detector
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+bench: deps ## run the Go benchmarks (encoder, tokenizer, ...)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
