@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -14,11 +15,15 @@ type request[F any, O any] struct {
 	admitted time.Time
 
 	// Owned by the batcher goroutine.
-	next      int // index of the next sequence to put into a batch
-	remaining int // sequences not yet computed
-	started   bool
+	next    int // index of the next sequence to put into a batch
+	started bool
+
+	// Guarded by mu: a request spread over several batches is completed by whichever forward
+	// pass finishes last, and passes may run concurrently.
+	mu        sync.Mutex
 	queued    time.Duration
 	inference time.Duration
+	remaining int // sequences not yet computed
 	rows      []Row[O]
 	finished  bool
 
@@ -61,12 +66,19 @@ func (b *batch[F, O]) add(r *request[F, O], seq int) {
 	b.tokens += len(r.ids[seq])
 }
 
-// loop is the batcher goroutine: it builds a batch from the queue, runs it, and repeats until the
-// queue is closed and drained.
+// loop is the batcher goroutine: once a forward pass may start (at most Concurrency run at
+// once), it builds a batch from the queue and runs it in its own goroutine; it repeats until the
+// queue is closed and drained, then waits for the passes still running.
 func (e *Engine[F, O]) loop() {
-	defer close(e.done)
+	var running sync.WaitGroup
+	defer func() {
+		running.Wait()
+		close(e.done)
+	}()
+	slots := make(chan struct{}, e.opts.Concurrency)
 	var pending []*request[F, O] // admitted requests with sequences not yet in a batch, FIFO
 	for {
+		slots <- struct{}{} // wait for a free slot before forming a batch, so requests keep coalescing
 		if len(pending) == 0 {
 			r, ok := <-e.queue // block for work
 			if !ok {
@@ -74,11 +86,18 @@ func (e *Engine[F, O]) loop() {
 			}
 			pending = append(pending, r)
 		}
-		var b batch[F, O]
-		pending = e.fill(&b, pending)
-		if len(b.ids) > 0 {
-			e.run(&b)
+		b := &batch[F, O]{}
+		pending = e.fill(b, pending)
+		if len(b.ids) == 0 {
+			<-slots
+			continue
 		}
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			defer func() { <-slots }()
+			e.run(b)
+		}()
 	}
 }
 
@@ -113,7 +132,9 @@ func (e *Engine[F, O]) fill(b *batch[F, O], pending []*request[F, O]) []*request
 		for r.next < len(r.ids) && b.fits(len(r.ids[r.next]), e.opts.MaxBatchTokens) {
 			if !r.started {
 				r.started = true
+				r.mu.Lock()
 				r.queued = time.Since(r.admitted)
+				r.mu.Unlock()
 			}
 			b.add(r, r.next)
 			r.next++
@@ -128,7 +149,10 @@ func (e *Engine[F, O]) fill(b *batch[F, O], pending []*request[F, O]) []*request
 
 // dropReason says why a request must not cost compute any more, or nil.
 func (e *Engine[F, O]) dropReason(r *request[F, O]) error {
-	if r.finished {
+	r.mu.Lock()
+	finished := r.finished
+	r.mu.Unlock()
+	if finished {
 		return fmt.Errorf("engine: request already failed")
 	}
 	if err := r.ctx.Err(); err != nil {
@@ -159,11 +183,13 @@ func (e *Engine[F, O]) run(b *batch[F, O]) {
 	}
 	for i, s := range b.slots {
 		r := s.req
-		if r.finished {
-			continue
-		}
 		if err != nil {
 			e.finish(r, fmt.Errorf("engine: forward %d sequences: %w", len(b.ids), err))
+			continue
+		}
+		r.mu.Lock()
+		if r.finished {
+			r.mu.Unlock()
 			continue
 		}
 		if i == 0 || b.slots[i-1].req != r {
@@ -171,7 +197,9 @@ func (e *Engine[F, O]) run(b *batch[F, O]) {
 		}
 		r.rows[s.seq] = Row[O]{Output: out, Index: i}
 		r.remaining--
-		if r.remaining == 0 {
+		complete := r.remaining == 0
+		r.mu.Unlock()
+		if complete {
 			e.finish(r, nil)
 		}
 	}
@@ -190,6 +218,8 @@ func (e *Engine[F, O]) forward(b *batch[F, O]) (out O, err error) {
 
 // finish delivers a request's outcome exactly once.
 func (e *Engine[F, O]) finish(r *request[F, O], err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.finished {
 		return
 	}

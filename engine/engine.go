@@ -38,6 +38,10 @@ type Options struct {
 	MaxBatchTokens int
 	// QueueSize is the number of requests that may wait for the batcher.
 	QueueSize int
+	// Concurrency is how many forward passes may run at once (default 1). Give the forwarder
+	// as many workers; the batcher forms the next batch only when a pass may start, so waiting
+	// requests keep coalescing while every pass is busy.
+	Concurrency int
 	// Observer receives per-batch statistics (may be nil).
 	Observer Observer
 	// Logger logs forwarder failures (nil: slog.Default()).
@@ -102,9 +106,12 @@ func New[F Forwarder[O], O any](f F, opts Options) (*Engine[F, O], error) {
 	if opts.QueueSize == 0 {
 		opts.QueueSize = DefaultQueueSize
 	}
-	if opts.MaxBatchTokens < 1 || opts.QueueSize < 1 {
-		return nil, fmt.Errorf("engine: MaxBatchTokens (%d) and QueueSize (%d) must be positive",
-			opts.MaxBatchTokens, opts.QueueSize)
+	if opts.Concurrency == 0 {
+		opts.Concurrency = 1
+	}
+	if opts.MaxBatchTokens < 1 || opts.QueueSize < 1 || opts.Concurrency < 1 {
+		return nil, fmt.Errorf("engine: MaxBatchTokens (%d), QueueSize (%d) and Concurrency (%d) must be positive",
+			opts.MaxBatchTokens, opts.QueueSize, opts.Concurrency)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

@@ -143,7 +143,7 @@ func TestSubmitReturnsRowsInOrder(t *testing.T) {
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
-	for _, opts := range []Options{{MaxBatchTokens: -1}, {QueueSize: -3}} {
+	for _, opts := range []Options{{MaxBatchTokens: -1}, {QueueSize: -3}, {Concurrency: -1}} {
 		if _, err := New[*fakeForwarder, fakeOut](&fakeForwarder{}, opts); err == nil {
 			t.Errorf("New(%+v) succeeded", opts)
 		}
@@ -487,5 +487,39 @@ func TestObserverSeesEveryBatch(t *testing.T) {
 	s := obs.stats[0]
 	if s.Sequences != 2 || s.Tokens != 7 || s.PaddedTokens != 10 || s.Err != nil {
 		t.Errorf("stats %+v, want 2 sequences, 7 tokens, 10 padded", s)
+	}
+}
+
+// With Concurrency 2, two forward passes run at once, and a request spread over batches that
+// run concurrently still gets every row in order.
+func TestConcurrentForwardPasses(t *testing.T) {
+	f := newGated("a")
+	e := newEngine(t, f, Options{Concurrency: 2, MaxBatchTokens: 4})
+	ids := [][]int32{seq(1, 4), seq(2, 4), seq(3, 4)} // one sequence per batch
+	got := make(chan error, 1)
+	go func() {
+		res, err := e.Submit(context.Background(), ids)
+		if err == nil {
+			for i, row := range res.Rows {
+				if !slices.Equal(row.Output.ids[row.Index], ids[i]) {
+					err = fmt.Errorf("row %d = %v, want %v", i, row.Output.ids[row.Index], ids[i])
+				}
+			}
+		}
+		got <- err
+	}()
+	waitEntered(t, f)
+	waitEntered(t, f) // a second pass started while the first is still blocked
+	select {
+	case <-f.entered:
+		t.Fatal("a third pass started although Concurrency is 2")
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(f.gate)
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.seen()); n != 3 {
+		t.Errorf("%d passes, want 3", n)
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,8 +11,11 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/coldserve/coldserve/model"
 )
 
 // 64 goroutines send requests of mixed lengths at once; the batcher coalesces them, and every
@@ -117,4 +121,46 @@ func forwardPasses(t *testing.T, s *Server) int {
 	}
 	n, _ := strconv.Atoi(string(m[1]))
 	return n
+}
+
+// A request whose client is already gone is answered without a forward pass.
+func TestCancelledRequestCostsNoForwardPass(t *testing.T) {
+	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	before := forwardPasses(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequest("POST", "/v1/embed", strings.NewReader(`{"inputs": ["gone", "already"]}`)).WithContext(ctx)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	checkError(t, rec.Code, rec.Body.Bytes(), statusClientClosedRequest, CodeCancelled)
+	if n := forwardPasses(t, s) - before; n != 0 {
+		t.Errorf("%d forward passes for a cancelled request", n)
+	}
+}
+
+// With --workers 2 the engine runs two passes at once; results stay exact.
+func TestConcurrentWorkersMatchGolden(t *testing.T) {
+	var g tinyGolden
+	readGolden(t, "tiny.json", &g)
+	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir, Encoder: model.EncoderOptions{Workers: 2}})
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(g.Items); i += 8 {
+				// Not call(): t.Fatal must not run outside the test goroutine.
+				code, raw := do(t, s.Handler(), "POST", "/v1/embed", map[string]any{"inputs": g.Items[i].Text})
+				var resp embedResp
+				if err := json.Unmarshal(raw, &resp); code != 200 || err != nil || len(resp.Embeddings) != 1 {
+					t.Errorf("status %d: %s", code, raw)
+					return
+				}
+				if d := maxAbs(resp.Embeddings[0], g.Items[i].Mean); d > 1e-5 {
+					t.Errorf("%q differs from HF by %g", g.Items[i].Text, d)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

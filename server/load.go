@@ -123,6 +123,7 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 		}
 		eng, err := engine.New[*model.Encoder, *model.Output](enc, engine.Options{
 			MaxBatchTokens: cfg.MaxBatchTokens, QueueSize: cfg.QueueSize, Observer: obs, Logger: log,
+			Concurrency: max(1, cfg.Encoder.Workers), // one pass in flight per encoder worker
 		})
 		if err != nil {
 			return nil, err

@@ -51,7 +51,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&c.maxQueue, "max-queue", engine.DefaultQueueSize, "requests that may wait for the batcher before 429")
 	fs.Var(&c.payloadLimit, "payload-limit", "largest request body (e.g. 2MB)")
 	fs.Var(&c.heads, "head", "classification head NAME=DIR (repeatable, or comma-separated): a head-only or a full finetuned checkpoint")
-	fs.IntVar(&c.workers, "workers", 1, "encoder forward passes that may run at once")
+	fs.IntVar(&c.workers, "workers", 1, "encoder forward passes that may run at once (each worker holds its own scratch memory; workers × OMP_NUM_THREADS should not exceed the cores)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 30*time.Second, "how long shutdown waits for in-flight requests")
