@@ -3,7 +3,7 @@ package api
 // EmbedRequest is the body of POST /v1/embed.
 type EmbedRequest struct {
 	// One text or a list of texts.
-	Inputs Inputs `json:"inputs" swaggertype:"array,string" example:"A cold fusion of models"`
+	Inputs Inputs `json:"inputs" validate:"required" swaggertype:"array,string" example:"A cold fusion of models"`
 	// How token vectors become one vector: mean over all tokens (specials included), the <s> row
 	// (cls), HF's pooler (tanh(dense(<s>))), or none (one vector per token). Default: --pooling.
 	Pooling string `json:"pooling,omitempty" enums:"mean,cls,pooler,none" example:"mean"`
@@ -47,7 +47,7 @@ type Usage struct {
 
 // ClassifyRequest is the body of POST /v1/classify.
 type ClassifyRequest struct {
-	Inputs Inputs `json:"inputs" swaggertype:"array,string" example:"what a lovely day"`
+	Inputs Inputs `json:"inputs" validate:"required" swaggertype:"array,string" example:"what a lovely day"`
 	// Head name from GET /v1/models; optional when exactly one head is loaded.
 	Head string `json:"head,omitempty" example:"sentiment"`
 	// Return only the k best labels (default: all).
@@ -73,7 +73,7 @@ type LabelScore struct {
 
 // TokenizeRequest is the body of POST /v1/tokenize.
 type TokenizeRequest struct {
-	Inputs Inputs `json:"inputs" swaggertype:"array,string" example:"Hello world"`
+	Inputs Inputs `json:"inputs" validate:"required" swaggertype:"array,string" example:"Hello world"`
 	// Add <s> and </s> (default true).
 	AddSpecialTokens *bool `json:"add_special_tokens,omitempty" example:"true"`
 }
@@ -86,7 +86,7 @@ type TokenizeResponse struct {
 // DecodeRequest is the body of POST /v1/decode.
 type DecodeRequest struct {
 	// One id sequence or a list of sequences.
-	IDs IDBatch `json:"ids" swaggertype:"array,integer" example:"0,31414,232,2"`
+	IDs IDBatch `json:"ids" validate:"required" swaggertype:"array,integer" example:"0,31414,232,2"`
 	// Drop <s>, </s>, <pad> and other special tokens (default true).
 	SkipSpecialTokens *bool `json:"skip_special_tokens,omitempty" example:"true"`
 }

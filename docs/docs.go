@@ -324,6 +324,9 @@ const docTemplate = `{
     "definitions": {
         "api.ClassifyRequest": {
             "type": "object",
+            "required": [
+                "inputs"
+            ],
             "properties": {
                 "head": {
                     "description": "Head name from GET /v1/models; optional when exactly one head is loaded.",
@@ -380,6 +383,9 @@ const docTemplate = `{
         },
         "api.DecodeRequest": {
             "type": "object",
+            "required": [
+                "ids"
+            ],
             "properties": {
                 "ids": {
                     "description": "One id sequence or a list of sequences.",
@@ -417,6 +423,9 @@ const docTemplate = `{
         },
         "api.EmbedRequest": {
             "type": "object",
+            "required": [
+                "inputs"
+            ],
             "properties": {
                 "inputs": {
                     "description": "One text or a list of texts.",
@@ -661,6 +670,9 @@ const docTemplate = `{
         },
         "api.TokenizeRequest": {
             "type": "object",
+            "required": [
+                "inputs"
+            ],
             "properties": {
                 "add_special_tokens": {
                     "description": "Add \u003cs\u003e and \u003c/s\u003e (default true).",
