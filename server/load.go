@@ -172,11 +172,18 @@ func (s *served) loadHead(spec HeadSpec, mainCk *model.Checkpoint, mainTok *code
 		if full.ID() == mainCk.ID() {
 			return s.addHead(spec.Name, full, s.main)
 		}
+		if lim := full.Config.MaxInputTokens(); lim < s.maxInputTokens {
+			return fmt.Errorf("head %s: its encoder takes at most %d tokens, fewer than the max input tokens %d",
+				spec.Name, lim, s.maxInputTokens)
+		}
 		tok := mainTok
 		if hasTokenizerFiles(spec.Dir) {
 			if tok, err = loadCodec(spec.Dir); err != nil {
 				return fmt.Errorf("head %s: %w", spec.Name, err)
 			}
+		} else if full.Config.VocabSize != mainCk.Config.VocabSize {
+			return fmt.Errorf("head %s: %s has no tokenizer files and its vocabulary (%d) differs from the model's (%d)",
+				spec.Name, spec.Dir, full.Config.VocabSize, mainCk.Config.VocabSize)
 		}
 		l, err := newLane(full, tok)
 		if err != nil {

@@ -99,11 +99,9 @@ func (s *Server) Load(ctx context.Context, cfg ModelConfig) error {
 		return fmt.Errorf("load model: %w", engine.ErrClosed)
 	}
 	enc := m.main.eng.Current()
-	heads := make([]string, 0, len(m.headNames))
-	heads = append(heads, m.headNames...)
 	s.log.Info("model ready", "model", m.name, "checkpoint", enc.CheckpointID(),
 		"hidden_size", enc.Config().HiddenSize, "layers", enc.Config().NumHiddenLayers,
-		"max_input_tokens", m.maxInputTokens, "heads", heads)
+		"max_input_tokens", m.maxInputTokens, "heads", m.headNames)
 	return nil
 }
 
