@@ -15,40 +15,11 @@ import (
 // optional GELU, fused masked multi-head attention, add+LayerNorm). Gorgonia has no Erf or
 // LayerNorm op, its SoftMax is wrong for rows far from the tensor's first element, and its
 // built-in ops re-allocate every intermediate on every run; these ops compute in place into
-// buffers drawn from a per-worker scratch and allocate nothing in steady state.
+// buffers drawn from a per-worker scratch (ops_scratch.go), so steady-state runs allocate
+// no tensors.
 //
 // Because outputs alias scratch memory, whatever a caller keeps must be copied out before
 // the worker's next run.
-
-// scratch is the reusable memory of one worker. Every op of every machine the worker owns
-// draws its output from a numbered slot; machines of one worker never run at the same time,
-// so they can share slots, and memory stays bounded by the worker's largest shape.
-type scratch struct {
-	bufs [][]float32
-}
-
-// get returns slot's buffer resized to n, growing it when needed.
-func (s *scratch) get(slot, n int) []float32 {
-	for len(s.bufs) <= slot {
-		s.bufs = append(s.bufs, nil)
-	}
-	if cap(s.bufs[slot]) < n {
-		s.bufs[slot] = make([]float32, n)
-	}
-	return s.bufs[slot][:n]
-}
-
-// Scratch slots. Ops whose outputs are alive at the same time need distinct slots.
-const (
-	slotQKV = iota
-	slotContext
-	slotAttnOut
-	slotHidden1
-	slotInter
-	slotFFNOut
-	slotHidden2
-	slotScores
-)
 
 // opBase holds what all custom ops share: a name, the worker scratch, the output slot and
 // a cached *tensor.Dense header over the slot's memory (rebuilt only if the slot grew).
@@ -166,7 +137,7 @@ func (o *linearOp) Do(vs ...G.Value) (G.Value, error) {
 	y, buf := o.output(n, out)
 	linearRows(buf, x, w, b, n, out, in)
 	if o.gelu {
-		parallelFor(n, 16, func(lo, hi int) { geluInPlace(buf[lo*out : hi*out]) })
+		parallelFor(n, 16, func(lo, hi int) { gelu(buf[lo*out : hi*out]) })
 	}
 	return y, nil
 }
@@ -228,11 +199,7 @@ func (o *attentionOp) Do(vs ...G.Value) (G.Value, error) {
 		for h := 0; h < nh; h++ {
 			sgemm(false, true, L, L, d, scale, rows[h*d:], 3*H, rows[H+h*d:], 3*H, 0, scores[h*L*L:], L)
 		}
-		parallelFor(nh*L, 32, func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				softmaxRowMasked(scores[r*L:(r+1)*L], m)
-			}
-		})
+		parallelFor(nh*L, 32, func(lo, hi int) { softmaxRows(scores[lo*L:hi*L], m, L) })
 		for h := 0; h < nh; h++ {
 			sgemm(false, false, L, d, L, 1, scores[h*L*L:], L, rows[2*H+h*d:], 3*H, 0, ctx[b*S*H+h*d:], H)
 		}

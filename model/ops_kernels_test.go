@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -70,6 +71,86 @@ func TestSoftmaxRowMasked(t *testing.T) {
 				if math.Abs(float64(s[j])-c.want[j]) > 1e-7 {
 					t.Fatalf("p[%d] = %g, want %g", j, s[j], c.want[j])
 				}
+			}
+		})
+	}
+}
+
+// TestBuildKernelsMatchGo compares the build's gelu and softmaxRows (C in the cgo build)
+// with the reference Go kernels on random data, including long masked tails.
+func TestBuildKernelsMatchGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	v := make([]float32, 4099)
+	for i := range v {
+		v[i] = float32(r.NormFloat64() * 3)
+	}
+	want := append([]float32(nil), v...)
+	geluInPlace(want)
+	got := append([]float32(nil), v...)
+	gelu(got)
+	for i := range got {
+		if d := math.Abs(float64(got[i] - want[i])); d > 1e-6*math.Max(1, math.Abs(float64(want[i]))) {
+			t.Fatalf("%s gelu(%g) = %g, Go %g", kernelName, v[i], got[i], want[i])
+		}
+	}
+	for _, n := range []int{1, 7, 8, 29, 128, 515} {
+		rows := 5
+		s := make([]float32, rows*n)
+		mask := make([]float32, n)
+		for i := range s {
+			s[i] = float32(r.NormFloat64() * 10)
+		}
+		for j := n * 3 / 4; j < n; j++ {
+			if n > 4 {
+				mask[j] = -math.MaxFloat32
+			}
+		}
+		want := append([]float32(nil), s...)
+		for k := 0; k < rows; k++ {
+			softmaxRowMasked(want[k*n:(k+1)*n], mask)
+		}
+		softmaxRows(s, mask, n)
+		for i := range s {
+			if d := math.Abs(float64(s[i] - want[i])); d > 1e-6 {
+				t.Fatalf("%s softmax n=%d [%d] = %g, Go %g", kernelName, n, i, s[i], want[i])
+			}
+		}
+	}
+}
+
+// BenchmarkKernels times the element-wise kernels on one 8×128 layer's worth of data:
+// GELU over the 1024×3072 intermediate, softmax over 12 heads' 128×128 scores per sequence.
+func BenchmarkKernels(b *testing.B) {
+	v := make([]float32, 1024*3072)
+	for i := range v {
+		v[i] = float32(i%200)/50 - 2
+	}
+	s := make([]float32, 12*128*128)
+	mask := make([]float32, 128)
+	for _, k := range []struct {
+		name string
+		fn   func()
+	}{
+		{"gelu/" + kernelName, func() { gelu(v) }},
+		{"gelu/go", func() { geluInPlace(v) }},
+		{"softmax/" + kernelName, func() {
+			for i := range s {
+				s[i] = float32(i%97) / 10
+			}
+			softmaxRows(s, mask, 128)
+		}},
+		{"softmax/go", func() {
+			for i := range s {
+				s[i] = float32(i%97) / 10
+			}
+			for r := 0; r < 12*128; r++ {
+				softmaxRowMasked(s[r*128:(r+1)*128], mask)
+			}
+		}},
+	} {
+		b.Run(k.name, func(b *testing.B) {
+			for range b.N {
+				k.fn()
 			}
 		})
 	}

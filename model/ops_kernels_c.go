@@ -1,0 +1,206 @@
+//go:build cgo && !noblas
+
+package model
+
+// Vectorised element-wise kernels for the cgo build: the same maths as ops_kernels.go
+// (the XLA/Eigen rational erf, the Cephes exp polynomial) in C, with AVX2+FMA intrinsics
+// chosen at run time when the CPU has them and scalar C otherwise. Results agree with the
+// Go kernels to float32 rounding (TestBuildKernelsMatchGo); fused multiply-adds make the
+// last bit differ.
+
+/*
+#cgo CFLAGS: -O3
+#include <stdint.h>
+#include <immintrin.h>
+
+// ---- scalar versions: any x86-64 CPU (and the tails of the vector loops) ----
+
+static inline float cs_erf(float x) {
+	x = x < 4.f ? x : 4.f;
+	x = x > -4.f ? x : -4.f;
+	float x2 = x * x;
+	float p = x2 * -2.72614225801306e-10f + 2.77068142495902e-08f;
+	p = x2 * p + -2.10102402082508e-06f;
+	p = x2 * p + -5.69250639462346e-05f;
+	p = x2 * p + -7.34990630326855e-04f;
+	p = x2 * p + -2.95459980854025e-03f;
+	p = x2 * p + -1.60960333262415e-02f;
+	p *= x;
+	float q = x2 * -1.45660718464996e-05f + -2.13374055278905e-04f;
+	q = x2 * q + -1.68282697438203e-03f;
+	q = x2 * q + -7.37332916720468e-03f;
+	q = x2 * q + -1.42647390514189e-02f;
+	return p / q;
+}
+
+// e^x for x <= 0 (softmax after subtracting the row maximum); 0 below -87.3.
+static inline float cs_exp_nonpos(float x) {
+	if (x < -87.3365447504f) return 0.f;
+	if (x > 0.f) x = 0.f;
+	float fx = x * 1.44269504088896341f + 0.5f;
+	int32_t n = (int32_t)fx;
+	n -= (float)n > fx; // floor
+	float nf = (float)n;
+	float r = x - nf * 0.693359375f;
+	r -= nf * -2.12194440e-4f;
+	float y = 1.9875691500e-4f;
+	y = y * r + 1.3981999507e-3f;
+	y = y * r + 8.3334519073e-3f;
+	y = y * r + 4.1665795894e-2f;
+	y = y * r + 1.6666665459e-1f;
+	y = y * r + 5.0000001201e-1f;
+	y = y * r * r + r + 1.f;
+	union { uint32_t u; float f; } s;
+	s.u = (uint32_t)(n + 127) << 23;
+	return y * s.f;
+}
+
+static void gelu_scalar(float *v, long n) {
+	for (long i = 0; i < n; i++) {
+		float x = v[i];
+		v[i] = 0.5f * x * (1.f + cs_erf(x * 0.70710678118654752440f));
+	}
+}
+
+static void softmax_scalar(float *s, const float *mask, long n) {
+	float m = -3.402823466e38f, sum = 0.f;
+	for (long j = 0; j < n; j++) { s[j] += mask[j]; if (s[j] > m) m = s[j]; }
+	for (long j = 0; j < n; j++) { s[j] = cs_exp_nonpos(s[j] - m); sum += s[j]; }
+	float inv = 1.f / sum;
+	for (long j = 0; j < n; j++) s[j] *= inv;
+}
+
+// ---- AVX2 + FMA versions, 8 floats at a time ----
+
+#define AVX2 __attribute__((target("avx2,fma")))
+#define C8(v) _mm256_set1_ps(v)
+
+AVX2 static inline __m256 erf8(__m256 x) {
+	x = _mm256_min_ps(_mm256_max_ps(x, C8(-4.f)), C8(4.f));
+	__m256 x2 = _mm256_mul_ps(x, x);
+	__m256 p = _mm256_fmadd_ps(x2, C8(-2.72614225801306e-10f), C8(2.77068142495902e-08f));
+	p = _mm256_fmadd_ps(x2, p, C8(-2.10102402082508e-06f));
+	p = _mm256_fmadd_ps(x2, p, C8(-5.69250639462346e-05f));
+	p = _mm256_fmadd_ps(x2, p, C8(-7.34990630326855e-04f));
+	p = _mm256_fmadd_ps(x2, p, C8(-2.95459980854025e-03f));
+	p = _mm256_fmadd_ps(x2, p, C8(-1.60960333262415e-02f));
+	p = _mm256_mul_ps(p, x);
+	__m256 q = _mm256_fmadd_ps(x2, C8(-1.45660718464996e-05f), C8(-2.13374055278905e-04f));
+	q = _mm256_fmadd_ps(x2, q, C8(-1.68282697438203e-03f));
+	q = _mm256_fmadd_ps(x2, q, C8(-7.37332916720468e-03f));
+	q = _mm256_fmadd_ps(x2, q, C8(-1.42647390514189e-02f));
+	return _mm256_div_ps(p, q);
+}
+
+AVX2 static inline __m256 exp8_nonpos(__m256 x) {
+	__m256 keep = _mm256_cmp_ps(x, C8(-87.3365447504f), _CMP_GE_OQ);
+	x = _mm256_min_ps(_mm256_max_ps(x, C8(-87.3365447504f)), _mm256_setzero_ps());
+	__m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(x, C8(1.44269504088896341f), C8(0.5f)));
+	__m256 r = _mm256_fnmadd_ps(fx, C8(0.693359375f), x);
+	r = _mm256_fnmadd_ps(fx, C8(-2.12194440e-4f), r);
+	__m256 y = C8(1.9875691500e-4f);
+	y = _mm256_fmadd_ps(y, r, C8(1.3981999507e-3f));
+	y = _mm256_fmadd_ps(y, r, C8(8.3334519073e-3f));
+	y = _mm256_fmadd_ps(y, r, C8(4.1665795894e-2f));
+	y = _mm256_fmadd_ps(y, r, C8(1.6666665459e-1f));
+	y = _mm256_fmadd_ps(y, r, C8(5.0000001201e-1f));
+	y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, C8(1.f)));
+	__m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+	return _mm256_and_ps(_mm256_mul_ps(y, _mm256_castsi256_ps(e)), keep);
+}
+
+AVX2 static float hmax8(__m256 v) {
+	__m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+	m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+	m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+	return _mm_cvtss_f32(m);
+}
+
+AVX2 static float hsum8(__m256 v) {
+	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+	return _mm_cvtss_f32(s);
+}
+
+AVX2 static void gelu_avx2(float *v, long n) {
+	long i = 0;
+	for (; i + 8 <= n; i += 8) {
+		__m256 x = _mm256_loadu_ps(v + i);
+		__m256 e = erf8(_mm256_mul_ps(x, C8(0.70710678118654752440f)));
+		_mm256_storeu_ps(v + i, _mm256_mul_ps(_mm256_mul_ps(C8(0.5f), x), _mm256_add_ps(C8(1.f), e)));
+	}
+	gelu_scalar(v + i, n - i);
+}
+
+AVX2 static void softmax_avx2(float *s, const float *mask, long n) {
+	long j;
+	__m256 vm = C8(-3.402823466e38f);
+	float m = -3.402823466e38f;
+	for (j = 0; j + 8 <= n; j += 8) {
+		__m256 t = _mm256_add_ps(_mm256_loadu_ps(s + j), _mm256_loadu_ps(mask + j));
+		_mm256_storeu_ps(s + j, t);
+		vm = _mm256_max_ps(vm, t);
+	}
+	for (; j < n; j++) { s[j] += mask[j]; if (s[j] > m) m = s[j]; }
+	float hm = hmax8(vm);
+	if (hm > m) m = hm;
+	__m256 vmax = C8(m), vsum = _mm256_setzero_ps();
+	float sum = 0.f;
+	for (j = 0; j + 8 <= n; j += 8) {
+		__m256 e = exp8_nonpos(_mm256_sub_ps(_mm256_loadu_ps(s + j), vmax));
+		_mm256_storeu_ps(s + j, e);
+		vsum = _mm256_add_ps(vsum, e);
+	}
+	for (; j < n; j++) { s[j] = cs_exp_nonpos(s[j] - m); sum += s[j]; }
+	sum += hsum8(vsum);
+	__m256 vinv = C8(1.f / sum);
+	for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), vinv));
+	for (; j < n; j++) s[j] *= 1.f / sum;
+}
+
+// ---- dispatch ----
+
+static int cs_has_avx2(void) {
+	static int cached = -1;
+	if (cached < 0) {
+		__builtin_cpu_init();
+		cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+	}
+	return cached;
+}
+
+static void cs_gelu(float *v, long n) {
+	if (cs_has_avx2()) gelu_avx2(v, n); else gelu_scalar(v, n);
+}
+
+static void cs_softmax_rows(float *s, const float *mask, long rows, long n) {
+	int avx2 = cs_has_avx2();
+	for (long r = 0; r < rows; r++) {
+		if (avx2) softmax_avx2(s + r * n, mask, n); else softmax_scalar(s + r * n, mask, n);
+	}
+}
+*/
+import "C"
+
+import "unsafe"
+
+// kernelName says which element-wise kernels this build uses.
+const kernelName = "c"
+
+// gelu applies HF's exact-erf GELU to v in place.
+func gelu(v []float32) {
+	if len(v) > 0 {
+		C.cs_gelu((*C.float)(unsafe.Pointer(&v[0])), C.long(len(v)))
+	}
+}
+
+// softmaxRows turns each n-wide row of s into probabilities with the additive key mask.
+func softmaxRows(s, mask []float32, n int) {
+	if len(s) == 0 || n == 0 {
+		return
+	}
+	mask = mask[:n]
+	C.cs_softmax_rows((*C.float)(unsafe.Pointer(&s[0])), (*C.float)(unsafe.Pointer(&mask[0])),
+		C.long(len(s)/n), C.long(n))
+}

@@ -1,0 +1,16 @@
+//go:build !cgo || noblas
+
+package model
+
+// kernelName says which element-wise kernels this build uses.
+const kernelName = "go"
+
+// gelu applies HF's exact-erf GELU to v in place.
+func gelu(v []float32) { geluInPlace(v) }
+
+// softmaxRows turns each n-wide row of s into probabilities with the additive key mask.
+func softmaxRows(s, mask []float32, n int) {
+	for r := 0; r+n <= len(s); r += n {
+		softmaxRowMasked(s[r:r+n], mask)
+	}
+}
