@@ -3,7 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
-		)
+)
 
 // Head is HF's RobertaClassificationHead: on the <s> row x,
 // logits = out_proj(tanh(dense(x))). Dropout is the identity at inference.
