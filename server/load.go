@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/coldserve/coldserve/api"
+	"github.com/coldserve/coldserve/checkpoint"
 	"github.com/coldserve/coldserve/engine"
 	"github.com/coldserve/coldserve/model"
 )
@@ -18,6 +20,9 @@ import (
 type ModelConfig struct {
 	// Dir is a local Hugging Face checkpoint directory (config.json, weights, tokenizer files).
 	Dir string
+	// Source is what the operator asked for (a Hub id, or Dir when empty); Revision and Commit
+	// say which Hub revision it resolved to. They are recorded in the admin history.
+	Source, Revision, Commit string
 	// Name is reported as "model" in responses (default: the base name of Dir).
 	Name string
 	// Heads are extra classification heads (--head NAME=DIR).
@@ -48,7 +53,11 @@ func ParseHeadSpec(s string) (HeadSpec, error) {
 	return HeadSpec{Name: name, Dir: dir}, nil
 }
 
-// served is everything a request needs once a model is loaded. It is immutable; Close drains it.
+// served is everything a request needs once a model is loaded. It is immutable once published:
+// the admin API changes heads by publishing a modified copy (see clone) and swaps the main
+// encoder through its engine (engine.Swap), which pins each request to the encoder it was
+// admitted with. refs counts the requests using this snapshot, so that lanes it alone holds
+// are closed only after they finish.
 type served struct {
 	name           string
 	main           *lane
@@ -56,6 +65,18 @@ type served struct {
 	heads          map[string]*servedHead
 	headNames      []string // sorted
 	maxInputTokens int
+
+	// What new lanes are built with (admin heads with their own encoder).
+	encOpts        model.EncoderOptions
+	maxBatchTokens int
+	queueSize      int
+	obs            engine.Observer
+	log            *slog.Logger
+
+	// startInfo describes the checkpoint Load started with (admin history).
+	startInfo api.CheckpointInfo
+
+	refs refCount
 }
 
 // lane is one encoder with its tokenizer and its batching engine. A request runs on one lane
@@ -107,6 +128,11 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 		name:           cfg.Name,
 		heads:          map[string]*servedHead{},
 		maxInputTokens: cfg.MaxInputTokens,
+		encOpts:        cfg.Encoder,
+		maxBatchTokens: cfg.MaxBatchTokens,
+		queueSize:      cfg.QueueSize,
+		obs:            obs,
+		log:            log,
 	}
 	if s.name == "" {
 		s.name = baseName(cfg.Dir, "default")
@@ -117,24 +143,22 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 		}
 	}()
 	newLane := func(ck *model.Checkpoint, tok *codec) (*lane, error) {
-		enc, err := model.NewEncoder(ck, cfg.Encoder)
+		l, err := s.newLane(ck, tok)
 		if err != nil {
 			return nil, err
 		}
-		eng, err := engine.New[*model.Encoder, *model.Output](enc, engine.Options{
-			MaxBatchTokens: cfg.MaxBatchTokens, QueueSize: cfg.QueueSize, Observer: obs, Logger: log,
-			Concurrency: max(1, cfg.Encoder.Workers), // one pass in flight per encoder worker
-		})
-		if err != nil {
-			return nil, err
-		}
-		l := &lane{tok: tok, eng: eng}
 		s.lanes = append(s.lanes, l)
 		return l, nil
 	}
 	if s.main, err = newLane(ck, tok); err != nil {
 		return nil, err
 	}
+	s.startInfo = api.CheckpointInfo{Source: cfg.Source, Revision: cfg.Revision, Commit: cfg.Commit, Dir: cfg.Dir,
+		ID: ck.ID(), Digest: checkpoint.Digest(ck)}
+	if s.startInfo.Source == "" {
+		s.startInfo.Source = cfg.Dir
+	}
+	fillGeometry(&s.startInfo, ck)
 	if ck.HasHead() {
 		// A *ForSequenceClassification checkpoint exposes its own head under the model's name.
 		if err := s.addHead(s.name, ck, s.main); err != nil {
@@ -142,7 +166,7 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 		}
 	}
 	for _, spec := range cfg.Heads {
-		if err := s.loadHead(spec, ck, tok, newLane, log); err != nil {
+		if err := s.loadHead(spec, ck.ID(), ck.Config.VocabSize, tok, newLane, log); err != nil {
 			return nil, err
 		}
 	}
@@ -155,9 +179,25 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 	return s, nil
 }
 
+// newLane builds an encoder for ck and starts its engine; the caller adds it to lanes.
+func (s *served) newLane(ck *model.Checkpoint, tok *codec) (*lane, error) {
+	enc, err := model.NewEncoder(ck, s.encOpts)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New[*model.Encoder, *model.Output](enc, engine.Options{
+		MaxBatchTokens: s.maxBatchTokens, QueueSize: s.queueSize, Observer: s.obs, Logger: s.log,
+		Concurrency: max(1, s.encOpts.Workers), // one pass in flight per encoder worker
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &lane{tok: tok, eng: eng}, nil
+}
+
 // loadHead adds one --head. A directory with its own encoder weights gets its own lane (unless
 // they are the served encoder's weights); a head-only directory rides on the main lane.
-func (s *served) loadHead(spec HeadSpec, mainCk *model.Checkpoint, mainTok *codec,
+func (s *served) loadHead(spec HeadSpec, mainID string, mainVocab int, mainTok *codec,
 	newLane func(*model.Checkpoint, *codec) (*lane, error), log *slog.Logger) error {
 	if _, dup := s.heads[spec.Name]; dup {
 		return fmt.Errorf("head %q is given twice", spec.Name)
@@ -169,7 +209,7 @@ func (s *served) loadHead(spec HeadSpec, mainCk *model.Checkpoint, mainTok *code
 		if !full.HasHead() {
 			return fmt.Errorf("head %s: %s is an encoder without a classification head", spec.Name, spec.Dir)
 		}
-		if full.ID() == mainCk.ID() {
+		if full.ID() == mainID {
 			return s.addHead(spec.Name, full, s.main)
 		}
 		if lim := full.Config.MaxInputTokens(); lim < s.maxInputTokens {
@@ -181,9 +221,9 @@ func (s *served) loadHead(spec HeadSpec, mainCk *model.Checkpoint, mainTok *code
 			if tok, err = loadCodec(spec.Dir); err != nil {
 				return fmt.Errorf("head %s: %w", spec.Name, err)
 			}
-		} else if full.Config.VocabSize != mainCk.Config.VocabSize {
+		} else if full.Config.VocabSize != mainVocab {
 			return fmt.Errorf("head %s: %s has no tokenizer files and its vocabulary (%d) differs from the model's (%d)",
-				spec.Name, spec.Dir, full.Config.VocabSize, mainCk.Config.VocabSize)
+				spec.Name, spec.Dir, full.Config.VocabSize, mainVocab)
 		}
 		l, err := newLane(full, tok)
 		if err != nil {

@@ -88,12 +88,13 @@ func (s *Server) compute(c *gin.Context, m *served, l *lane, texts []string, tru
 // TEI's timing headers and writes the JSON answer or the error.
 func (s *Server) serveInference(c *gin.Context, body func(m *served) (any, *stats, *Error)) {
 	start := time.Now()
-	m, e := s.ready()
+	m, e := s.acquire()
 	if e != nil {
 		s.metrics.requestFailure.WithLabelValues(e.Code).Inc()
 		s.fail(c, e)
 		return
 	}
+	defer m.refs.release()
 	resp, st, e := body(m)
 	method := "single"
 	if st != nil && st.inputs > 1 {

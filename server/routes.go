@@ -26,6 +26,8 @@ func (s *Server) routes() *gin.Engine {
 	v1.POST("/decode", s.handleDecode)
 	v1.GET("/models", s.handleModels)
 
+	s.adminRoutes(r)
+
 	r.GET("/healthz", s.handleHealthz)
 	r.GET("/readyz", s.handleReadyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))

@@ -12,9 +12,11 @@ import (
 	"log/slog"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/coldserve/coldserve/api"
 	"github.com/coldserve/coldserve/engine"
 	"github.com/coldserve/coldserve/model"
 )
@@ -29,6 +31,8 @@ type Options struct {
 	DefaultPooling model.Pooling
 	// Logger receives request and error logs (default slog.Default()).
 	Logger *slog.Logger
+	// Admin configures the admin API under /admin (disabled without a token).
+	Admin AdminOptions
 }
 
 // Defaults of Options.
@@ -45,6 +49,7 @@ type Server struct {
 	model   atomic.Pointer[served] // nil until Load succeeds
 	closing atomic.Bool
 	router  *gin.Engine
+	admin   *admin
 }
 
 // New builds a Server with its router; it serves 503 not_ready until Load succeeds.
@@ -68,7 +73,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{opts: opts, log: opts.Logger}
+	s := &Server{opts: opts, log: opts.Logger, admin: &admin{opts: opts.Admin}}
 	s.metrics = newMetrics(func() float64 {
 		if m := s.model.Load(); m != nil {
 			return float64(m.queueDepth())
@@ -99,6 +104,7 @@ func (s *Server) Load(ctx context.Context, cfg ModelConfig) error {
 		return fmt.Errorf("load model: %w", engine.ErrClosed)
 	}
 	enc := m.main.eng.Current()
+	s.admin.push(record{dir: cfg.Dir, entry: api.HistoryEntry{Checkpoint: m.startInfo, Action: "load", LoadedAt: time.Now().UTC()}})
 	s.log.Info("model ready", "model", m.name, "checkpoint", enc.CheckpointID(),
 		"hidden_size", enc.Config().HiddenSize, "layers", enc.Config().NumHiddenLayers,
 		"max_input_tokens", m.maxInputTokens, "heads", m.headNames)
@@ -116,6 +122,21 @@ func (s *Server) Close(ctx context.Context) error {
 		return m.close(ctx)
 	}
 	return nil
+}
+
+// acquire returns the served model registered as in use (release it with m.refs.release()),
+// or the error to answer when there is none. A snapshot replaced by the admin API meanwhile is
+// skipped for the current one.
+func (s *Server) acquire() (*served, *Error) {
+	for {
+		m, e := s.ready()
+		if e != nil {
+			return nil, e
+		}
+		if m.refs.acquire() {
+			return m, nil
+		}
+	}
 }
 
 // ready returns the served model, or the error to answer when there is none.
