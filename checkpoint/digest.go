@@ -66,7 +66,7 @@ var hexDigits = regexp.MustCompile(`^[0-9a-f]{12,64}$`)
 // and at least 12 digits (the length of Checkpoint.ID) up to all 64 are required. It returns
 // the lowercase hex.
 func ParseExpected(s string) (string, error) {
-	h := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "sha256:"))
+	h := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "sha256:")
 	if !hexDigits.MatchString(h) {
 		return "", fmt.Errorf("sha256 %q: want the checkpoint id (sha256:<12 hex digits>) or 12 to 64 hex digits of the weights digest", s)
 	}

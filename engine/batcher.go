@@ -121,6 +121,7 @@ func (e *Engine[F, O]) fill(b *batch[F, O], pending []*request[F, O]) []*request
 		if err := e.dropReason(r); err != nil {
 			e.depth.Add(-int64(len(r.ids) - r.next))
 			e.finish(r, err)
+			pending[0] = nil // the backing array must not keep r (and its pinned encoder) alive
 			pending = pending[1:]
 			continue
 		}
@@ -143,6 +144,7 @@ func (e *Engine[F, O]) fill(b *batch[F, O], pending []*request[F, O]) []*request
 		if r.next < len(r.ids) {
 			return pending // budget reached; r continues in the next batch
 		}
+		pending[0] = nil // the backing array must not keep r (and its pinned encoder) alive
 		pending = pending[1:]
 	}
 }

@@ -119,4 +119,3 @@ func forwardMean(t testing.TB, dir string, ids [][]int32) [][]float32 {
 	}
 	return out
 }
-
