@@ -3,6 +3,8 @@
 //
 //	coldserve serve --model DIR [flags]   serve a local Hugging Face checkpoint directory
 //	coldserve serve --model demo          serve a tiny embedded checkpoint with random weights
+//	coldserve serve --model ibm/ColD-Fusion  download from the Hugging Face Hub and serve
+//	coldserve fuse --out DIR SRC...       ColD Fusion's fuse step, written as a HF directory
 //	coldserve healthcheck                 GET /healthz of a running server (exit 0 when healthy)
 //
 // Every flag can also be set through an environment variable: --max-batch-tokens reads
@@ -24,6 +26,7 @@ const usage = `coldserve: ColD-Fusion embeddings and classification over HTTP
 
 Usage:
   coldserve serve --model DIR|demo [flags]   run the server (coldserve serve -h for flags)
+  coldserve fuse --out DIR [--weights w,...] SRC...   ColD Fusion's fuse step into a HF directory
   coldserve healthcheck [--addr HOST:PORT]   exit 0 when GET /healthz answers 200
 `
 
@@ -52,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return serve(ctx, args[1:], getenv, stderr, onListen)
 	case "healthcheck":
 		return healthcheck(ctx, args[1:], getenv, stderr)
+	case "fuse":
+		return fuse(ctx, args[1:], stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stderr, usage)
 		return nil

@@ -9,11 +9,13 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"regexp"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/coldserve/coldserve/checkpoint"
 	"github.com/coldserve/coldserve/engine"
+	"github.com/coldserve/coldserve/hub"
 	"github.com/coldserve/coldserve/model"
 	"github.com/coldserve/coldserve/server"
 )
@@ -34,6 +36,10 @@ type serveConfig struct {
 	logFormat      string
 	logLevel       string
 	shutdownGrace  time.Duration
+	revision       string
+	adminToken     string
+	checkpointRoot listFlag
+	allowHub       bool
 }
 
 // parseServe reads flags, then COLDSERVE_* environment variables for flags not given.
@@ -41,7 +47,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	c := serveConfig{payloadLimit: server.DefaultPayloadLimit}
 	fs := flag.NewFlagSet("coldserve serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.model, "model", "", `local Hugging Face checkpoint directory, or "demo" for the embedded tiny model with random weights`)
+	fs.StringVar(&c.model, "model", "", `local Hugging Face checkpoint directory, a Hub id such as ibm/ColD-Fusion (downloaded into the Hugging Face cache; HF_ENDPOINT, HF_TOKEN, HF_HOME, HF_HUB_OFFLINE apply), or "demo" for the embedded tiny model with random weights`)
+	fs.StringVar(&c.revision, "revision", "main", "Hub revision of --model: branch, tag or commit sha")
+	fs.StringVar(&c.adminToken, "admin-token", "", "Bearer token of the admin API under /admin (empty: admin API disabled)")
+	fs.Var(&c.checkpointRoot, "checkpoint-root", "directory admin checkpoint sources and fuse outputs must lie in (repeatable, or comma-separated)")
+	fs.BoolVar(&c.allowHub, "allow-hub", false, "let admin requests load Hugging Face Hub ids")
 	fs.StringVar(&c.name, "model-name", "", `name reported in responses (default: the base name of --model)`)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&c.pooling, "pooling", "mean", "default pooling: mean, cls, pooler or none")
@@ -73,6 +83,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 			return c, fmt.Errorf("%s must be at least 1, got %d", name, v)
 		}
 	}
+	for _, root := range c.checkpointRoot {
+		if st, err := os.Stat(root); err != nil || !st.IsDir() {
+			return c, fmt.Errorf("--checkpoint-root %s: not a directory", root)
+		}
+	}
 	if c.maxInputTokens < 0 {
 		return c, fmt.Errorf("--max-input-tokens must not be negative, got %d", c.maxInputTokens)
 	}
@@ -92,9 +107,6 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(w, opts)), nil
 }
 
-// hubID matches "owner/name", the shape of a Hugging Face Hub model id.
-var hubID = regexp.MustCompile(`^[A-Za-z0-9][\w.-]*/[\w.-]+$`)
-
 // resolveModel turns --model into a local directory (extracting the demo when asked).
 func resolveModel(arg string, log *slog.Logger) (dir, name string, cleanup func(), err error) {
 	if arg == demoModel {
@@ -113,10 +125,9 @@ func resolveModel(arg string, log *slog.Logger) (dir, name string, cleanup func(
 		return arg, "", func() {}, nil
 	case statErr == nil:
 		return "", "", nil, fmt.Errorf("--model %s is a file; want a checkpoint directory", arg)
-	case hubID.MatchString(arg) && !strings.HasPrefix(arg, "."):
-		return "", "", nil, fmt.Errorf("--model %s: loading from the Hugging Face Hub is not supported yet; "+
-			"download it first (huggingface-cli download %s --local-dir ./%s) and pass --model ./%s",
-			arg, arg, lastPart(arg), lastPart(arg))
+	case hub.IsRepoID(arg) && strings.Contains(arg, "/"):
+		// Downloaded by the load goroutine (after the server listens): see fetchModel.
+		return "", lastPart(arg), func() {}, nil
 	default:
 		return "", "", nil, fmt.Errorf("--model %s: %w", arg, statErr)
 	}
@@ -153,11 +164,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		}
 		heads = append(heads, spec)
 	}
+	var hubClient *hub.Client
+	if dir == "" || c.allowHub {
+		if hubClient, err = hub.NewFromEnv(); err != nil {
+			return err
+		}
+		hubClient.Logger = log
+	}
+	resolver := &checkpoint.Resolver{Roots: c.checkpointRoot, AllowHub: c.allowHub}
+	if hubClient != nil {
+		resolver.Hub = hubClient
+	}
+	if c.adminToken == "" {
+		log.Info("admin API disabled (no --admin-token)")
+	}
 	srv, err := server.New(server.Options{
 		MaxClientBatch: c.maxClientBatch,
 		PayloadLimit:   int64(c.payloadLimit),
 		DefaultPooling: model.Pooling(c.pooling),
 		Logger:         log,
+		Admin:          server.AdminOptions{Token: c.adminToken, Sources: resolver},
 	})
 	if err != nil {
 		return err
@@ -176,11 +202,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	loadErr := make(chan error, 1)
 	go func() {
 		start := time.Now()
-		err := srv.Load(sctx, server.ModelConfig{
-			Dir: dir, Name: name, Heads: heads,
-			MaxInputTokens: c.maxInputTokens, MaxBatchTokens: c.maxBatchTokens, QueueSize: c.maxQueue,
-			Encoder: model.EncoderOptions{Workers: c.workers},
-		})
+		mc := server.ModelConfig{Dir: dir, Source: c.model}
+		err := error(nil)
+		if dir == "" {
+			log.Info("downloading from the Hugging Face Hub", "model", c.model, "revision", c.revision, "endpoint", hubClient.Endpoint)
+			mc.Dir, err = hubClient.Snapshot(sctx, c.model, c.revision, hub.SnapshotOptions{})
+			mc.Revision, mc.Commit = c.revision, filepath.Base(mc.Dir)
+		}
+		if err == nil {
+			err = srv.Load(sctx, server.ModelConfig{
+				Dir: mc.Dir, Source: mc.Source, Revision: mc.Revision, Commit: mc.Commit, Name: name, Heads: heads,
+				MaxInputTokens: c.maxInputTokens, MaxBatchTokens: c.maxBatchTokens, QueueSize: c.maxQueue,
+				Encoder: model.EncoderOptions{Workers: c.workers},
+			})
+		}
 		switch {
 		case err == nil:
 			log.Info("ready", "load_seconds", time.Since(start).Seconds())
