@@ -18,6 +18,401 @@ const docTemplate = `{
     "host": "{{.Host}}",
     "basePath": "{{.BasePath}}",
     "paths": {
+        "/admin/checkpoint": {
+            "get": {
+                "description": "The served checkpoint and every activation (start-up load, swap, fuse, rollback), oldest\nfirst, with who asked (request id, client address). History keeps metadata only.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "admin"
+                ],
+                "summary": "Current checkpoint and history",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Bearer \u003cadmin token\u003e",
+                        "name": "Authorization",
+                        "in": "header",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CheckpointStatus"
+                        }
+                    },
+                    "401": {
+                        "description": "missing or wrong token",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "403": {
+                        "description": "admin API disabled (no --admin-token)",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "model not loaded yet",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "Loads the source while traffic continues on the current weights, validates it (files,\ntensors, expected sha256, geometry, tokenizer, a finite probe forward pass), measures drift\n(cosine of old vs new mean-pooled vectors on fixed probe texts) and swaps atomically:\nrequests already admitted finish on the old weights, and every response names its\ncheckpoint. dry_run does everything but the swap. A failure never replaces the served model.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "admin"
+                ],
+                "summary": "Swap the served checkpoint under traffic",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Bearer \u003cadmin token\u003e",
+                        "name": "Authorization",
+                        "in": "header",
+                        "required": true
+                    },
+                    {
+                        "description": "source and checks",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.CheckpointRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CheckpointResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "malformed request or sha256",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "401": {
+                        "description": "missing or wrong token",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "403": {
+                        "description": "admin disabled, or source outside --checkpoint-root / Hub not allowed",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "404": {
+                        "description": "no such directory or Hub repo/revision",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "409": {
+                        "description": "another admin change is running",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "422": {
+                        "description": "invalid checkpoint, digest mismatch, geometry change, incompatible, non-finite probe",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "502": {
+                        "description": "the Hub failed",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/admin/fuse": {
+            "post": {
+                "description": "Averages the encoders of several checkpoints (weighted, default equal; heads are left\nout). With output, writes a Hugging Face directory (config.json, model.safetensors, the\nfirst source's tokenizer files) that transformers.AutoModel.from_pretrained loads; with\nactivate, swaps the fused model in like POST /admin/checkpoint (drift included).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "admin"
+                ],
+                "summary": "ColD Fusion's fuse step",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Bearer \u003cadmin token\u003e",
+                        "name": "Authorization",
+                        "in": "header",
+                        "required": true
+                    },
+                    {
+                        "description": "sources, weights, output, activate",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.FuseRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.FuseResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "no sources, weights do not match",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "401": {
+                        "description": "missing or wrong token",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "403": {
+                        "description": "admin disabled, or a source/output outside --checkpoint-root",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "404": {
+                        "description": "a source does not exist",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "409": {
+                        "description": "output not empty, or another admin change is running",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "422": {
+                        "description": "a source is invalid or the geometries differ",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/admin/heads": {
+            "post": {
+                "description": "A head-only checkpoint runs on the served encoder; a full finetuned\nRobertaForSequenceClassification checkpoint runs on its own encoder (with its own\nbatching queue). Requests already running keep the heads they started with.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "admin"
+                ],
+                "summary": "Add a classification head at run time",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Bearer \u003cadmin token\u003e",
+                        "name": "Authorization",
+                        "in": "header",
+                        "required": true
+                    },
+                    {
+                        "description": "head name and source",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.HeadRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.HeadResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "name or source missing",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "401": {
+                        "description": "missing or wrong token",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "403": {
+                        "description": "admin disabled, or source outside --checkpoint-root",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "404": {
+                        "description": "source does not exist",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "409": {
+                        "description": "a head of that name exists, or another admin change is running",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "422": {
+                        "description": "not a usable head checkpoint",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/admin/heads/{name}": {
+            "delete": {
+                "description": "Requests already running finish with it; a head's own encoder is closed once they have.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "admin"
+                ],
+                "summary": "Remove a classification head",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Bearer \u003cadmin token\u003e",
+                        "name": "Authorization",
+                        "in": "header",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "head name",
+                        "name": "name",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.HeadResponse"
+                        }
+                    },
+                    "401": {
+                        "description": "missing or wrong token",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "403": {
+                        "description": "admin API disabled",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "404": {
+                        "description": "no such head",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "409": {
+                        "description": "another admin change is running",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/admin/rollback": {
+            "post": {
+                "description": "Reloads the checkpoint that was served before the current one (from its directory, or by\nfusing its sources again), checks that its digest is unchanged, probes it and swaps it in.\nTwo rollbacks in a row return to where you started.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "admin"
+                ],
+                "summary": "Go back to the previous checkpoint",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Bearer \u003cadmin token\u003e",
+                        "name": "Authorization",
+                        "in": "header",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CheckpointResponse"
+                        }
+                    },
+                    "401": {
+                        "description": "missing or wrong token",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "403": {
+                        "description": "admin API disabled",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "409": {
+                        "description": "nothing to roll back to, source changed, or another change is running",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "422": {
+                        "description": "the previous checkpoint no longer loads",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
         "/healthz": {
             "get": {
                 "produces": [
@@ -322,6 +717,132 @@ const docTemplate = `{
         }
     },
     "definitions": {
+        "api.CheckpointInfo": {
+            "type": "object",
+            "properties": {
+                "commit": {
+                    "type": "string",
+                    "example": "0123456789abcdef0123456789abcdef01234567"
+                },
+                "digest": {
+                    "description": "Full SHA-256 of the canonical weights (the id is its first 12 digits).",
+                    "type": "string",
+                    "example": "3f2a9c0d17be5a..."
+                },
+                "dir": {
+                    "description": "The local directory the weights were read from (empty for an in-memory fuse).",
+                    "type": "string",
+                    "example": "/models/itr13"
+                },
+                "has_pooler": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "hidden_size": {
+                    "type": "integer",
+                    "example": 768
+                },
+                "id": {
+                    "description": "Checkpoint id reported in every inference response: sha256: and 12 hex digits.",
+                    "type": "string",
+                    "example": "sha256:3f2a9c0d17be"
+                },
+                "num_layers": {
+                    "type": "integer",
+                    "example": 12
+                },
+                "revision": {
+                    "description": "Hub revision and the commit it resolved to, for Hub sources.",
+                    "type": "string",
+                    "example": "main"
+                },
+                "source": {
+                    "description": "What the operator asked for: a directory, a Hub id, or fuse(...).",
+                    "type": "string",
+                    "example": "ibm/ColD-Fusion-itr13-seed0"
+                },
+                "vocab_size": {
+                    "type": "integer",
+                    "example": 50265
+                }
+            }
+        },
+        "api.CheckpointRequest": {
+            "type": "object",
+            "required": [
+                "source"
+            ],
+            "properties": {
+                "allow_geometry_change": {
+                    "description": "Accept a checkpoint whose geometry (hidden size, layers, heads, vocabulary, ...) differs\nfrom the served one. Stored vectors are then incomparable.",
+                    "type": "boolean",
+                    "example": false
+                },
+                "dry_run": {
+                    "description": "Validate, probe and measure drift, but do not swap.",
+                    "type": "boolean",
+                    "example": true
+                },
+                "revision": {
+                    "description": "Hub revision: branch, tag or commit sha (default main). Ignored for directories.",
+                    "type": "string",
+                    "example": "main"
+                },
+                "sha256": {
+                    "description": "Expected weights digest: the checkpoint id (sha256:\u003c12 hex\u003e) or 12 to 64 hex digits of the\nfull SHA-256 of the canonical weights (see GET /admin/checkpoint \"digest\"). A mismatch is 422.",
+                    "type": "string",
+                    "example": "sha256:3f2a9c0d17be"
+                },
+                "source": {
+                    "description": "A directory inside a --checkpoint-root (absolute, or relative to the first root), or a\nHugging Face Hub id such as ibm/ColD-Fusion-itr13-seed0 (needs --allow-hub).",
+                    "type": "string",
+                    "example": "ibm/ColD-Fusion-itr13-seed0"
+                }
+            }
+        },
+        "api.CheckpointResponse": {
+            "type": "object",
+            "properties": {
+                "checkpoint": {
+                    "$ref": "#/definitions/api.CheckpointInfo"
+                },
+                "drift": {
+                    "$ref": "#/definitions/api.Drift"
+                },
+                "dry_run": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "load_seconds": {
+                    "description": "Seconds spent resolving, loading, validating, probing and measuring drift.",
+                    "type": "number",
+                    "example": 0.84
+                },
+                "previous": {
+                    "$ref": "#/definitions/api.CheckpointInfo"
+                },
+                "swapped": {
+                    "description": "True when the checkpoint is now served (false for dry runs).",
+                    "type": "boolean",
+                    "example": true
+                }
+            }
+        },
+        "api.CheckpointStatus": {
+            "type": "object",
+            "properties": {
+                "current": {
+                    "$ref": "#/definitions/api.CheckpointInfo"
+                },
+                "history": {
+                    "description": "Oldest first; the last entry is the current checkpoint. At most 100 entries are kept.",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.HistoryEntry"
+                    }
+                }
+            }
+        },
         "api.ClassifyRequest": {
             "type": "object",
             "required": [
@@ -418,6 +939,28 @@ const docTemplate = `{
                     "example": [
                         "Hello world"
                     ]
+                }
+            }
+        },
+        "api.Drift": {
+            "type": "object",
+            "properties": {
+                "comparable": {
+                    "description": "False when the widths differ (geometry change): the vectors cannot be compared.",
+                    "type": "boolean",
+                    "example": true
+                },
+                "mean_cosine": {
+                    "type": "number",
+                    "example": 0.982
+                },
+                "min_cosine": {
+                    "type": "number",
+                    "example": 0.951
+                },
+                "probes": {
+                    "type": "integer",
+                    "example": 10
                 }
             }
         },
@@ -528,6 +1071,68 @@ const docTemplate = `{
                 }
             }
         },
+        "api.FuseRequest": {
+            "type": "object",
+            "required": [
+                "sources"
+            ],
+            "properties": {
+                "activate": {
+                    "description": "Swap the fused model in, like POST /admin/checkpoint.",
+                    "type": "boolean",
+                    "example": false
+                },
+                "allow_geometry_change": {
+                    "description": "With activate: accept a geometry change (the sources always share one geometry).",
+                    "type": "boolean",
+                    "example": false
+                },
+                "output": {
+                    "description": "Write the fused model as a Hugging Face directory (inside a --checkpoint-root; must not\nexist or be empty): config.json, model.safetensors and the first source's tokenizer files.",
+                    "type": "string",
+                    "example": "itr14"
+                },
+                "sources": {
+                    "description": "Checkpoints to fuse (directories or Hub ids, as for /admin/checkpoint).",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "contrib-a",
+                        "contrib-b"
+                    ]
+                },
+                "weights": {
+                    "description": "One non-negative weight per source (default: equal weights).",
+                    "type": "array",
+                    "items": {
+                        "type": "number"
+                    }
+                }
+            }
+        },
+        "api.FuseResponse": {
+            "type": "object",
+            "properties": {
+                "activation": {
+                    "description": "Present when activate was set.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.CheckpointResponse"
+                        }
+                    ]
+                },
+                "checkpoint": {
+                    "$ref": "#/definitions/api.CheckpointInfo"
+                },
+                "output": {
+                    "description": "The directory written, when output was given.",
+                    "type": "string",
+                    "example": "/models/itr14"
+                }
+            }
+        },
         "api.HeadInfo": {
             "type": "object",
             "properties": {
@@ -555,6 +1160,85 @@ const docTemplate = `{
                     "description": "single_label_classification (softmax) or multi_label_classification (sigmoid).",
                     "type": "string",
                     "example": "single_label_classification"
+                }
+            }
+        },
+        "api.HeadRequest": {
+            "type": "object",
+            "required": [
+                "name",
+                "source"
+            ],
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "example": "sentiment"
+                },
+                "revision": {
+                    "type": "string",
+                    "example": "main"
+                },
+                "source": {
+                    "description": "A head-only checkpoint (runs on the served encoder) or a full finetuned\nRobertaForSequenceClassification checkpoint (runs on its own encoder).",
+                    "type": "string",
+                    "example": "heads/sentiment"
+                }
+            }
+        },
+        "api.HeadResponse": {
+            "type": "object",
+            "properties": {
+                "checkpoint": {
+                    "description": "Checkpoint id of the encoder the head runs on.",
+                    "type": "string",
+                    "example": "sha256:3f2a9c0d17be"
+                },
+                "heads": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "labels": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "name": {
+                    "type": "string",
+                    "example": "sentiment"
+                },
+                "own_encoder": {
+                    "description": "True when the head brought its own encoder.",
+                    "type": "boolean",
+                    "example": false
+                }
+            }
+        },
+        "api.HistoryEntry": {
+            "type": "object",
+            "properties": {
+                "action": {
+                    "description": "load (start-up), swap, fuse or rollback.",
+                    "type": "string",
+                    "example": "swap"
+                },
+                "checkpoint": {
+                    "$ref": "#/definitions/api.CheckpointInfo"
+                },
+                "loaded_at": {
+                    "type": "string",
+                    "example": "2025-01-31T12:00:00Z"
+                },
+                "remote_addr": {
+                    "type": "string",
+                    "example": "10.0.0.7"
+                },
+                "request_id": {
+                    "description": "Who asked: the admin request's id (X-Request-ID, generated when absent) and client address.",
+                    "type": "string",
+                    "example": "5f0c2a..."
                 }
             }
         },

@@ -66,10 +66,10 @@ func sourceError(err error) *Error {
 		return wrap(http.StatusNotFound, CodeSourceNotFound)
 	case errors.Is(err, hub.ErrNotCached):
 		return wrap(http.StatusNotFound, CodeSourceNotFound)
-	case errors.As(err, &hubErr):
-		return wrap(http.StatusBadGateway, CodeHubUnavailable)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return wrap(statusClientClosedRequest, CodeCancelled)
+	case errors.As(err, &hubErr):
+		return wrap(http.StatusBadGateway, CodeHubUnavailable)
 	default:
 		// Anything else from the model package (bad fuse weights, encoder construction) is a
 		// property of the checkpoint, not a server fault.

@@ -23,8 +23,8 @@ import (
 //	@Tags			admin
 //	@Accept			json
 //	@Produce		json
-//	@Param			Authorization	header		string				true	"Bearer <admin token>"
-//	@Param			request			body		api.FuseRequest		true	"sources, weights, output, activate"
+//	@Param			Authorization	header		string			true	"Bearer <admin token>"
+//	@Param			request			body		api.FuseRequest	true	"sources, weights, output, activate"
 //	@Success		200				{object}	api.FuseResponse
 //	@Failure		400				{object}	api.ErrorResponse	"no sources, weights do not match"
 //	@Failure		401				{object}	api.ErrorResponse	"missing or wrong token"

@@ -21,8 +21,8 @@ import (
 //	@Tags			admin
 //	@Accept			json
 //	@Produce		json
-//	@Param			Authorization	header		string				true	"Bearer <admin token>"
-//	@Param			request			body		api.HeadRequest		true	"head name and source"
+//	@Param			Authorization	header		string			true	"Bearer <admin token>"
+//	@Param			request			body		api.HeadRequest	true	"head name and source"
 //	@Success		200				{object}	api.HeadResponse
 //	@Failure		400				{object}	api.ErrorResponse	"name or source missing"
 //	@Failure		401				{object}	api.ErrorResponse	"missing or wrong token"
