@@ -1,0 +1,74 @@
+package checkpoint
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/coldserve/coldserve/model"
+)
+
+// Digest's first 12 digits are Checkpoint.ID, whatever the file format.
+func TestDigestExtendsID(t *testing.T) {
+	for _, dir := range []string{"tiny-roberta", "tiny-roberta-bin", "tiny-roberta-bf16-sharded"} {
+		ck, err := model.Load(filepath.Join("../testdata/models", dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := Digest(ck)
+		if len(d) != 64 || "sha256:"+d[:12] != ck.ID() {
+			t.Errorf("%s: digest %s, id %s", dir, d, ck.ID())
+		}
+		if _, err := MatchDigest(ck, ck.ID()); err != nil {
+			t.Errorf("%s: own id refused: %v", dir, err)
+		}
+		var mm *DigestMismatchError
+		if _, err := MatchDigest(ck, "ffffffffffff"); !errors.As(err, &mm) {
+			t.Errorf("%s: wrong digest: %v", dir, err)
+		}
+	}
+}
+
+func TestResolverRoots(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	for _, d := range []string{filepath.Join(root, "ok"), filepath.Join(outside, "x")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(outside, "x"), filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	r := &Resolver{Roots: []string{root}}
+	var forbidden *ForbiddenError
+	var notFound *NotFoundError
+	for _, tc := range []struct {
+		src  string
+		want any
+	}{
+		{"ok", nil}, {filepath.Join(root, "ok"), nil},
+		{"link", &forbidden}, {"../" + filepath.Base(outside) + "/x", &forbidden}, {outside, &forbidden},
+		{"ok/../../etc", &forbidden}, {"missing", &notFound}, {"ibm/ColD-Fusion", &forbidden}, {"", &forbidden},
+	} {
+		_, err := r.Resolve(context.Background(), tc.src, "")
+		switch w := tc.want.(type) {
+		case nil:
+			if err != nil {
+				t.Errorf("%q: %v", tc.src, err)
+			}
+		case **ForbiddenError:
+			if !errors.As(err, w) {
+				t.Errorf("%q: %v, want forbidden", tc.src, err)
+			}
+		case **NotFoundError:
+			if !errors.As(err, w) {
+				t.Errorf("%q: %v, want not found", tc.src, err)
+			}
+		}
+	}
+	if _, err := (&Resolver{}).Resolve(context.Background(), "ok", ""); !errors.As(err, &forbidden) {
+		t.Errorf("no roots: %v", err)
+	}
+}
