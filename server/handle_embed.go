@@ -49,7 +49,23 @@ func (s *Server) handleEmbed(c *gin.Context) {
 			return nil, st, errorf(http.StatusBadRequest, CodeInvalidArgument,
 				"pooling \"pooler\": this checkpoint has no pooler weights; use mean or cls")
 		}
-		out, e := s.compute(c, m, m.main, req.Inputs, boolOr(req.Truncate, true))
+		truncate := boolOr(req.Truncate, true)
+		if pooling != model.PoolNone && !req.ReturnTokens {
+			// Pooled vectors only: the result cache applies.
+			res, e := s.embedPooled(c, m, req.Inputs, pooling, req.Normalize, truncate)
+			if e != nil {
+				return nil, &res.stats, e
+			}
+			return api.EmbedResponse{
+				Model:      m.name,
+				Checkpoint: res.checkpoint,
+				Pooling:    string(pooling),
+				Dimensions: res.dimensions,
+				Usage:      api.Usage{PromptTokens: res.stats.tokens, TotalTokens: res.stats.tokens},
+				Embeddings: res.vecs,
+			}, &res.stats, nil
+		}
+		out, e := s.compute(c, m, m.main, req.Inputs, truncate)
 		if e != nil {
 			return nil, &out.stats, e
 		}

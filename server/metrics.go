@@ -34,6 +34,10 @@ type metrics struct {
 	batchCount    prometheus.Counter
 	batchSuccess  prometheus.Counter
 	batchFailure  prometheus.Counter
+
+	cacheHits      prometheus.Counter
+	cacheMisses    prometheus.Counter
+	cacheEvictions prometheus.Counter
 }
 
 // teDurationBuckets are TEI's duration buckets: 35 steps of ×1.5 from 15 µs (seconds).
@@ -60,8 +64,9 @@ func powersOfTwo(n int, limit int) []float64 {
 	return b
 }
 
-// newMetrics registers every collector. queueDepth reports the sequences waiting in the engines.
-func newMetrics(queueDepth func() float64) *metrics {
+// newMetrics registers every collector. queueDepth reports the sequences waiting in the engines,
+// cacheBytes the bytes held by the embedding cache.
+func newMetrics(queueDepth, cacheBytes func() float64) *metrics {
 	reg := prometheus.NewRegistry()
 	f := factory{reg}
 	dur := teDurationBuckets()
@@ -98,10 +103,20 @@ func newMetrics(queueDepth func() float64) *metrics {
 		batchCount:   f.counter("te_batch_inference_count", "Forward passes started."),
 		batchSuccess: f.counter("te_batch_inference_success", "Forward passes that succeeded."),
 		batchFailure: f.counter("te_batch_inference_failure", "Forward passes that failed."),
+
+		cacheHits: f.counter("coldserve_embed_cache_hits_total",
+			"Embed inputs answered from the result cache (no tokenization, no forward pass)."),
+		cacheMisses: f.counter("coldserve_embed_cache_misses_total",
+			"Embed inputs looked up in the result cache and not found."),
+		cacheEvictions: f.counter("coldserve_embed_cache_evictions_total",
+			"Cached embeddings evicted to keep the cache within --cache-bytes."),
 	}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "te_queue_size", Help: "Input sequences waiting for a forward pass.",
 	}, queueDepth))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "coldserve_embed_cache_bytes", Help: "Bytes held by the embedding result cache (keys, vectors, overhead).",
+	}, cacheBytes))
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

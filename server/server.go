@@ -33,6 +33,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Admin configures the admin API under /admin (disabled without a token).
 	Admin AdminOptions
+	// CacheBytes bounds the embedding result cache in bytes: pooled vectors keyed by checkpoint
+	// ID, text and options, so a repeated text costs no tokenization and no forward pass.
+	// 0 selects DefaultCacheBytes; a negative value disables the cache.
+	CacheBytes int64
 }
 
 // Defaults of Options.
@@ -50,6 +54,7 @@ type Server struct {
 	closing atomic.Bool
 	router  *gin.Engine
 	admin   *admin
+	cache   *embedCache // nil when disabled
 }
 
 // New builds a Server with its router; it serves 503 not_ready until Load succeeds.
@@ -73,13 +78,20 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = DefaultCacheBytes
+	}
 	s := &Server{opts: opts, log: opts.Logger, admin: &admin{opts: opts.Admin}}
 	s.metrics = newMetrics(func() float64 {
 		if m := s.model.Load(); m != nil {
 			return float64(m.queueDepth())
 		}
 		return 0
+	}, func() float64 {
+		_, b := s.cache.usage()
+		return float64(b)
 	})
+	s.cache = newEmbedCache(opts.CacheBytes, s.metrics)
 	s.router = s.routes()
 	return s, nil
 }
