@@ -78,3 +78,14 @@ func (b *byteSize) Set(v string) error {
 	*b = byteSize(n * mult)
 	return nil
 }
+
+// cacheSize is a byteSize that also accepts 0 (for --cache-bytes, where 0 disables the cache).
+type cacheSize struct{ byteSize }
+
+func (c *cacheSize) Set(v string) error {
+	if strings.TrimSpace(v) == "0" {
+		c.byteSize = 0
+		return nil
+	}
+	return c.byteSize.Set(v)
+}

@@ -40,11 +40,13 @@ type serveConfig struct {
 	adminToken     string
 	checkpointRoot listFlag
 	allowHub       bool
+	cacheBytes     cacheSize
+	dtype          string
 }
 
 // parseServe reads flags, then COLDSERVE_* environment variables for flags not given.
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
-	c := serveConfig{payloadLimit: server.DefaultPayloadLimit}
+	c := serveConfig{payloadLimit: server.DefaultPayloadLimit, cacheBytes: cacheSize{server.DefaultCacheBytes}}
 	fs := flag.NewFlagSet("coldserve serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.model, "model", "", `local Hugging Face checkpoint directory, a Hub id such as ibm/ColD-Fusion (downloaded into the Hugging Face cache; HF_ENDPOINT, HF_TOKEN, HF_HOME, HF_HUB_OFFLINE apply), or "demo" for the embedded tiny model with random weights`)
@@ -64,6 +66,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&c.workers, "workers", 1, "encoder forward passes that may run at once (each worker holds its own scratch memory; workers × OMP_NUM_THREADS should not exceed the cores)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.Var(&c.cacheBytes, "cache-bytes", "bytes of pooled embeddings kept in the result cache, keyed by checkpoint, text and options (e.g. 64MB; 0 disables it)")
+	fs.StringVar(&c.dtype, "dtype", dtypeFloat32, "compute dtype: float32, or bf16 (needs AVX512-BF16 or AMX-BF16; start-up fails without them)")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 30*time.Second, "how long shutdown waits for in-flight requests")
 	if err := parseWithEnv(fs, args, getenv); err != nil {
 		return c, err
@@ -73,6 +77,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if _, err := model.ParsePooling(c.pooling); err != nil {
 		return c, fmt.Errorf("--pooling: %w", err)
+	}
+	if err := checkDType(c.dtype, hostCPU()); err != nil {
+		return c, err
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("--log-format %q: want text or json", c.logFormat)
@@ -133,6 +140,15 @@ func resolveModel(arg string, log *slog.Logger) (dir, name string, cleanup func(
 	}
 }
 
+// cacheOption maps --cache-bytes to server.Options.CacheBytes, where 0 means the default and
+// a negative value disables the cache.
+func cacheOption(n int64) int64 {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
 func lastPart(id string) string { return id[strings.LastIndex(id, "/")+1:] }
 
 // serve runs `coldserve serve`: it listens first (so /healthz answers while the model loads),
@@ -184,6 +200,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		DefaultPooling: model.Pooling(c.pooling),
 		Logger:         log,
 		Admin:          server.AdminOptions{Token: c.adminToken, Sources: resolver},
+		CacheBytes:     cacheOption(int64(c.cacheBytes.byteSize)),
 	})
 	if err != nil {
 		return err

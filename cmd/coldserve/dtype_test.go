@@ -1,0 +1,87 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+)
+
+// checkDType on injected CPUs: float32 always runs; bf16 fails naming what is missing, and
+// fails on a capable CPU too because this build has no bf16 kernels (never a faked mode).
+func TestCheckDType(t *testing.T) {
+	none := cpuFeatures{}
+	avx := cpuFeatures{AVX512BF16: true}
+	amx := cpuFeatures{AMXTile: true, AMXBF16: true}
+	tests := []struct {
+		name    string
+		dtype   string
+		cpu     cpuFeatures
+		wantErr []string // substrings of the error; nil: no error
+	}{
+		{"float32 on any CPU", "float32", none, nil},
+		{"float32 with AMX", "float32", amx, nil},
+		{"bf16 without extensions (Zen 3)", "bf16", none,
+			[]string{"no bfloat16 matrix instructions", "missing AVX512-BF16, AMX-BF16, AMX-TILE", "--dtype float32"}},
+		{"bf16 with AMX-BF16 but no tiles", "bf16", cpuFeatures{AMXBF16: true},
+			[]string{"missing AVX512-BF16, AMX-TILE"}},
+		{"bf16 with AMX tiles but no AMX-BF16", "bf16", cpuFeatures{AMXTile: true},
+			[]string{"missing AVX512-BF16, AMX-BF16"}},
+		{"bf16 with AVX512-BF16", "bf16", avx, []string{"supports it (AVX512-BF16)", "no bfloat16 encoder kernels"}},
+		{"bf16 with AMX", "bf16", amx, []string{"supports it (AMX-BF16, AMX-TILE)", "no bfloat16 encoder kernels"}},
+		{"unknown dtype", "fp16", amx, []string{`--dtype "fp16"`, "want float32 or bf16"}},
+		{"empty dtype", "", none, []string{"want float32 or bf16"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkDType(tt.dtype, tt.cpu)
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// The serve command line: --dtype and --cache-bytes, with their environment variables.
+func TestParseServeDTypeAndCache(t *testing.T) {
+	c, err := parseServe([]string{"--model", "demo"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.dtype != "float32" || c.cacheBytes.byteSize != 64<<20 || cacheOption(int64(c.cacheBytes.byteSize)) != 64<<20 {
+		t.Errorf("defaults: dtype %q cache %d", c.dtype, c.cacheBytes.byteSize)
+	}
+	c, err = parseServe([]string{"--model", "demo", "--cache-bytes", "0"}, env(map[string]string{"COLDSERVE_CACHE_BYTES": "1MB"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.cacheBytes.byteSize != 0 || cacheOption(0) != -1 {
+		t.Errorf("--cache-bytes 0: %d (server option %d), want disabled", c.cacheBytes.byteSize, cacheOption(0))
+	}
+	c, err = parseServe([]string{"--model", "demo"}, env(map[string]string{"COLDSERVE_CACHE_BYTES": "1MB", "COLDSERVE_DTYPE": "float32"}), io.Discard)
+	if err != nil || c.cacheBytes.byteSize != 1<<20 {
+		t.Errorf("COLDSERVE_CACHE_BYTES=1MB: %d, %v", c.cacheBytes.byteSize, err)
+	}
+	for _, bad := range []map[string]string{{"COLDSERVE_DTYPE": "bf16"}, {"COLDSERVE_DTYPE": "int8"}, {"COLDSERVE_CACHE_BYTES": "-5"}} {
+		if _, err := parseServe([]string{"--model", "demo"}, env(bad), io.Discard); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	// This build has no bf16 kernels, so bf16 fails on every host; here the message names the
+	// host's situation (missing extensions or missing kernels).
+	_, err = parseServe([]string{"--model", "demo", "--dtype", "bf16"}, env(nil), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--dtype bf16") {
+		t.Errorf("--dtype bf16 on this host: %v", err)
+	}
+	t.Logf("--dtype bf16 here: %v", err)
+}
