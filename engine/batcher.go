@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -15,7 +16,8 @@ type request[F any, O any] struct {
 	admitted time.Time
 
 	// Owned by the batcher goroutine.
-	next    int // index of the next sequence to put into a batch
+	placed  []bool // placed[i]: sequence i is in a batch
+	waiting int    // sequences not yet in a batch
 	started bool
 
 	// Guarded by mu: a request spread over several batches is completed by whichever forward
@@ -101,52 +103,121 @@ func (e *Engine[F, O]) loop() {
 	}
 }
 
-// fill moves sequences from the head of pending (pulling more requests from the queue without
-// blocking when pending runs dry) into b until the budget is reached, the queue is empty, or the
-// next request is pinned to another forwarder. It returns what is still pending.
+// fill builds batch b from pending (after pulling every request waiting in the queue, without
+// blocking) and returns what is still pending, in admission order.
+//
+// The oldest live request always goes first, as many of its sequences as the budget allows:
+// every request eventually becomes the oldest, so none starves however many short requests keep
+// arriving. The budget left is then filled from the other requests pinned to the same forwarder
+// (a batch never mixes checkpoints), choosing sequences by length rather than arrival, so that
+// batches hold sequences of similar length and pay less padding: first those no longer than the
+// batch's longest, longest first (they add no padding beyond their own shortfall), then longer
+// ones, shortest first. The batch is maximal: no sequence left pending would have fitted. When
+// everything pending fits one batch, the batch is the same set FIFO packing gives.
 func (e *Engine[F, O]) fill(b *batch[F, O], pending []*request[F, O]) []*request[F, O] {
-	for {
-		if len(pending) == 0 {
-			select {
-			case r, ok := <-e.queue:
-				if !ok {
-					return pending
-				}
-				pending = append(pending, r)
-			default:
-				return pending
+	for more := true; more; {
+		select {
+		case r, ok := <-e.queue:
+			if !ok {
+				more = false
+				break
 			}
+			pending = append(pending, r)
+		default:
+			more = false
 		}
-		r := pending[0]
+	}
+	// Drop what must not cost compute, then take the oldest live request.
+	live := pending[:0]
+	for _, r := range pending {
 		if err := e.dropReason(r); err != nil {
-			e.depth.Add(-int64(len(r.ids) - r.next))
+			e.depth.Add(-int64(r.waiting))
 			e.finish(r, err)
-			pending[0] = nil // the backing array must not keep r (and its pinned encoder) alive
-			pending = pending[1:]
 			continue
 		}
-		if b.pin == nil {
-			b.pin = r.pin
-		} else if r.pin != b.pin {
-			return pending // never mix checkpoints in one batch
-		}
-		for r.next < len(r.ids) && b.fits(len(r.ids[r.next]), e.opts.MaxBatchTokens) {
-			if !r.started {
-				r.started = true
-				r.mu.Lock()
-				r.queued = time.Since(r.admitted)
-				r.mu.Unlock()
-			}
-			b.add(r, r.next)
-			r.next++
-			e.depth.Add(-1)
-		}
-		if r.next < len(r.ids) {
-			return pending // budget reached; r continues in the next batch
-		}
-		pending[0] = nil // the backing array must not keep r (and its pinned encoder) alive
-		pending = pending[1:]
+		live = append(live, r)
 	}
+	clear(pending[len(live):]) // the backing array must not keep dropped requests (and their encoders) alive
+	pending = live
+	if len(pending) == 0 {
+		return pending
+	}
+	head := pending[0]
+	b.pin = head.pin
+	budget := e.opts.MaxBatchTokens
+	for i := range head.ids {
+		if !head.placed[i] && b.fits(len(head.ids[i]), budget) {
+			e.place(b, head, i)
+		}
+	}
+	if head.waiting == 0 {
+		e.fillByLength(b, pending[1:], budget)
+	}
+	// Keep the requests with sequences still waiting, in admission order.
+	kept := pending[:0]
+	for _, r := range pending {
+		if r.waiting > 0 {
+			kept = append(kept, r)
+		}
+	}
+	clear(pending[len(kept):])
+	return kept
+}
+
+// fillByLength adds sequences of the requests in rest that share b's forwarder, by length as
+// fill describes, until no more fit.
+func (e *Engine[F, O]) fillByLength(b *batch[F, O], rest []*request[F, O], budget int) {
+	var cands []slot[F, O]
+	for _, r := range rest {
+		if r.pin != b.pin {
+			continue
+		}
+		for i := range r.ids {
+			if !r.placed[i] {
+				cands = append(cands, slot[F, O]{req: r, seq: i})
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return
+	}
+	n := func(s slot[F, O]) int { return len(s.req.ids[s.seq]) }
+	longest := b.longest
+	slices.SortStableFunc(cands, func(x, y slot[F, O]) int {
+		nx, ny := n(x), n(y)
+		switch sx, sy := nx <= longest, ny <= longest; {
+		case sx && sy:
+			return ny - nx // no longer than the batch's longest: longest first
+		case sx:
+			return -1
+		case sy:
+			return 1
+		default:
+			return nx - ny // longer: shortest first
+		}
+	})
+	for _, c := range cands {
+		// Up to the longest, a row costs the longest whatever its length; beyond it, the cost
+		// grows with the length. Either way, once one candidate does not fit, none after it does.
+		if !b.fits(n(c), budget) {
+			return
+		}
+		e.place(b, c.req, c.seq)
+	}
+}
+
+// place puts sequence i of r into b.
+func (e *Engine[F, O]) place(b *batch[F, O], r *request[F, O], i int) {
+	if !r.started {
+		r.started = true
+		r.mu.Lock()
+		r.queued = time.Since(r.admitted)
+		r.mu.Unlock()
+	}
+	b.add(r, i)
+	r.placed[i] = true
+	r.waiting--
+	e.depth.Add(-1)
 }
 
 // dropReason says why a request must not cost compute any more, or nil.
@@ -183,6 +254,7 @@ func (e *Engine[F, O]) run(b *batch[F, O]) {
 	if err != nil {
 		e.opts.Logger.Error("forward pass failed", "sequences", len(b.ids), "err", err)
 	}
+	counted := make(map[*request[F, O]]bool, len(b.slots))
 	for i, s := range b.slots {
 		r := s.req
 		if err != nil {
@@ -194,7 +266,8 @@ func (e *Engine[F, O]) run(b *batch[F, O]) {
 			r.mu.Unlock()
 			continue
 		}
-		if i == 0 || b.slots[i-1].req != r {
+		if !counted[r] {
+			counted[r] = true
 			r.inference += elapsed // count each batch once per request
 		}
 		r.rows[s.seq] = Row[O]{Output: out, Index: i}

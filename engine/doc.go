@@ -1,11 +1,14 @@
 // Package engine is coldserve's batching core: the part between the HTTP layer and the encoder.
 //
 // Handlers tokenize their inputs and call [Engine.Submit] with the token ids of one request. The
-// engine keeps a bounded FIFO queue of requests and one batcher goroutine. The batcher takes
-// sequences from the head of the queue while the padded cost of the batch — longest sequence ×
-// number of sequences, because every row of a batch is padded to the longest one — stays within
-// the token budget, runs ONE forward pass for the whole batch and hands every request the rows
-// that belong to it (Options.Concurrency passes may be in flight at once). Batching does not change
+// engine keeps a bounded FIFO queue of requests and one batcher goroutine. The batcher starts
+// each batch with the oldest waiting request, then adds other waiting sequences while the padded
+// cost of the batch — longest sequence × number of sequences, because every row of a batch is
+// padded to the longest one — stays within the token budget, choosing them by length (closest
+// to the batch's longest first) so that a backlog is cut into batches of similar lengths with
+// less padding; it runs ONE forward pass for the whole batch and hands every request the rows
+// that belong to it (Options.Concurrency passes may be in flight at once). Starting with the
+// oldest request means none starves behind a stream of shorter ones. Batching does not change
 // a result beyond float rounding: each row of the encoder's output depends only on its own tokens
 // (padding is masked), and the tests bound the difference to running alone at 1e-5.
 //

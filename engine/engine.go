@@ -161,6 +161,8 @@ func (e *Engine[F, O]) Submit(ctx context.Context, ids [][]int32) (Result[F, O],
 		admitted:  time.Now(),
 		rows:      make([]Row[O], len(ids)),
 		remaining: len(ids),
+		placed:    make([]bool, len(ids)),
+		waiting:   len(ids),
 		done:      make(chan outcome[F, O], 1),
 	}
 	if err := e.enqueue(r); err != nil {
