@@ -87,6 +87,9 @@ func (e *Engine[F, O]) loop() {
 				return
 			}
 			pending = append(pending, r)
+			if e.opts.BatchWait > 0 {
+				pending = e.linger(pending)
+			}
 		}
 		b := &batch[F, O]{}
 		pending = e.fill(b, pending)
@@ -100,6 +103,38 @@ func (e *Engine[F, O]) loop() {
 			defer func() { <-slots }()
 			e.run(b)
 		}()
+	}
+}
+
+// linger collects requests arriving within BatchWait after the batcher woke from idle for
+// pending[0], stopping early when what is pending would fill the token budget.
+func (e *Engine[F, O]) linger(pending []*request[F, O]) []*request[F, O] {
+	longest, count := 0, 0
+	grow := func(r *request[F, O]) bool {
+		for _, s := range r.ids {
+			longest = max(longest, len(s))
+		}
+		count += len(r.ids)
+		return longest*count >= e.opts.MaxBatchTokens
+	}
+	if grow(pending[0]) {
+		return pending
+	}
+	timer := time.NewTimer(e.opts.BatchWait)
+	defer timer.Stop()
+	for {
+		select {
+		case r, ok := <-e.queue:
+			if !ok {
+				return pending
+			}
+			pending = append(pending, r)
+			if grow(r) {
+				return pending
+			}
+		case <-timer.C:
+			return pending
+		}
 	}
 }
 

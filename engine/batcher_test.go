@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // queueBehindBlocker occupies the batcher with a gated one-token pass, then submits reqs one
@@ -150,5 +151,81 @@ func TestNoStarvationUnderContinuousArrival(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no sequences computed")
+	}
+}
+
+// BatchWait: a request waking the idle batcher waits for company; a full budget ends the wait
+// early, the timer ends it otherwise, and Close ends it with the request still computed.
+func TestBatchWait(t *testing.T) {
+	t.Run("budget full ends the wait", func(t *testing.T) {
+		f := &fakeForwarder{name: "a"}
+		e := newEngine(t, f, Options{MaxBatchTokens: 8, BatchWait: time.Minute})
+		start := time.Now()
+		var wg sync.WaitGroup
+		for i, n := range []int{4, 4} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ids := [][]int32{seq(int32(i+1), n)}
+				res, err := e.Submit(context.Background(), ids)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				checkRows(t, res, ids)
+			}()
+			if i == 0 {
+				waitDepth(t, e, 1) // the first request is lingering, not yet in a batch
+			}
+		}
+		wg.Wait()
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("took %v: the full budget did not end the wait", d)
+		}
+		if b := f.seen(); len(b) != 1 || len(b[0]) != 2 {
+			t.Errorf("batches %v, want one of both requests", b)
+		}
+	})
+	t.Run("timer ends the wait", func(t *testing.T) {
+		f := &fakeForwarder{name: "a"}
+		e := newEngine(t, f, Options{BatchWait: 20 * time.Millisecond})
+		ids := [][]int32{seq(1, 3)}
+		start := time.Now()
+		res, err := e.Submit(context.Background(), ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRows(t, res, ids)
+		if d := time.Since(start); d < 20*time.Millisecond {
+			t.Errorf("answered after %v, before the wait of 20ms", d)
+		}
+	})
+	t.Run("close ends the wait", func(t *testing.T) {
+		f := &fakeForwarder{name: "a"}
+		e, err := New[*fakeForwarder, fakeOut](f, Options{BatchWait: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := [][]int32{seq(1, 3)}
+		done := make(chan error, 1)
+		go func() {
+			res, err := e.Submit(context.Background(), ids)
+			if err == nil && !slices.Equal(res.Rows[0].Output.ids[res.Rows[0].Index], ids[0]) {
+				err = fmt.Errorf("wrong row")
+			}
+			done <- err
+		}()
+		waitDepth(t, e, 1)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := e.Close(ctx); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("request lingering at Close: %v", err)
+		}
+	})
+	if _, err := New[*fakeForwarder, fakeOut](&fakeForwarder{}, Options{BatchWait: -time.Second}); err == nil {
+		t.Error("negative BatchWait accepted")
 	}
 }

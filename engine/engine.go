@@ -42,6 +42,12 @@ type Options struct {
 	// as many workers; the batcher forms the next batch only when a pass may start, so waiting
 	// requests keep coalescing while every pass is busy.
 	Concurrency int
+	// BatchWait is how long the batcher, woken from idle by a request, waits for more requests
+	// before it forms the batch (0: it forms the batch at once). Closed-loop clients answered
+	// by the same pass send their next requests within milliseconds of each other; without a
+	// wait the first of them runs alone and the rest in the next pass. The wait ends early
+	// when the budget is full, and never applies while a backlog is waiting.
+	BatchWait time.Duration
 	// Observer receives per-batch statistics (may be nil).
 	Observer Observer
 	// Logger logs forwarder failures (nil: slog.Default()).
@@ -108,6 +114,9 @@ func New[F Forwarder[O], O any](f F, opts Options) (*Engine[F, O], error) {
 	}
 	if opts.Concurrency == 0 {
 		opts.Concurrency = 1
+	}
+	if opts.BatchWait < 0 {
+		return nil, fmt.Errorf("engine: BatchWait (%v) must not be negative", opts.BatchWait)
 	}
 	if opts.MaxBatchTokens < 1 || opts.QueueSize < 1 || opts.Concurrency < 1 {
 		return nil, fmt.Errorf("engine: MaxBatchTokens (%d), QueueSize (%d) and Concurrency (%d) must be positive",

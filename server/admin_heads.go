@@ -144,7 +144,7 @@ func (m *served) clone() *served {
 	return &served{
 		name: m.name, main: m.main, lanes: slices.Clone(m.lanes), heads: maps.Clone(m.heads),
 		headNames: slices.Clone(m.headNames), maxInputTokens: m.maxInputTokens,
-		encOpts: m.encOpts, maxBatchTokens: m.maxBatchTokens, queueSize: m.queueSize, obs: m.obs, log: m.log,
+		encOpts: m.encOpts, maxBatchTokens: m.maxBatchTokens, queueSize: m.queueSize, batchWait: m.batchWait, obs: m.obs, log: m.log,
 		startInfo: m.startInfo,
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/coldserve/coldserve/api"
 	"github.com/coldserve/coldserve/checkpoint"
@@ -33,6 +34,9 @@ type ModelConfig struct {
 	MaxBatchTokens int
 	// QueueSize is how many requests may wait for the batcher per encoder (0: engine default).
 	QueueSize int
+	// BatchWait is how long an idle batcher waits for more requests before a forward pass
+	// (engine.Options.BatchWait; 0: none).
+	BatchWait time.Duration
 	// Encoder tunes each encoder (workers, machine cache).
 	Encoder model.EncoderOptions
 }
@@ -70,6 +74,7 @@ type served struct {
 	encOpts        model.EncoderOptions
 	maxBatchTokens int
 	queueSize      int
+	batchWait      time.Duration
 	obs            engine.Observer
 	log            *slog.Logger
 
@@ -131,6 +136,7 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 		encOpts:        cfg.Encoder,
 		maxBatchTokens: cfg.MaxBatchTokens,
 		queueSize:      cfg.QueueSize,
+		batchWait:      cfg.BatchWait,
 		obs:            obs,
 		log:            log,
 	}
@@ -186,7 +192,7 @@ func (s *served) newLane(ck *model.Checkpoint, tok *codec) (*lane, error) {
 		return nil, err
 	}
 	eng, err := engine.New[*model.Encoder, *model.Output](enc, engine.Options{
-		MaxBatchTokens: s.maxBatchTokens, QueueSize: s.queueSize, Observer: s.obs, Logger: s.log,
+		MaxBatchTokens: s.maxBatchTokens, QueueSize: s.queueSize, BatchWait: s.batchWait, Observer: s.obs, Logger: s.log,
 		Concurrency: max(1, s.encOpts.Workers), // one pass in flight per encoder worker
 	})
 	if err != nil {

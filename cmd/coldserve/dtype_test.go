@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // checkDType on injected CPUs: float32 always runs; bf16 fails naming what is missing, and
@@ -52,7 +53,7 @@ func TestCheckDType(t *testing.T) {
 	}
 }
 
-// The serve command line: --dtype and --cache-bytes, with their environment variables.
+// The serve command line: --dtype, --cache-bytes and --batch-wait, with their environment variables.
 func TestParseServeDTypeAndCache(t *testing.T) {
 	c, err := parseServe([]string{"--model", "demo"}, env(nil), io.Discard)
 	if err != nil {
@@ -72,7 +73,11 @@ func TestParseServeDTypeAndCache(t *testing.T) {
 	if err != nil || c.cacheBytes.byteSize != 1<<20 {
 		t.Errorf("COLDSERVE_CACHE_BYTES=1MB: %d, %v", c.cacheBytes.byteSize, err)
 	}
-	for _, bad := range []map[string]string{{"COLDSERVE_DTYPE": "bf16"}, {"COLDSERVE_DTYPE": "int8"}, {"COLDSERVE_CACHE_BYTES": "-5"}} {
+	c, err = parseServe([]string{"--model", "demo"}, env(map[string]string{"COLDSERVE_BATCH_WAIT": "2ms"}), io.Discard)
+	if err != nil || c.batchWait != 2*time.Millisecond {
+		t.Errorf("COLDSERVE_BATCH_WAIT=2ms: %v, %v", c.batchWait, err)
+	}
+	for _, bad := range []map[string]string{{"COLDSERVE_BATCH_WAIT": "-1ms"}, {"COLDSERVE_DTYPE": "bf16"}, {"COLDSERVE_DTYPE": "int8"}, {"COLDSERVE_CACHE_BYTES": "-5"}} {
 		if _, err := parseServe([]string{"--model", "demo"}, env(bad), io.Discard); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

@@ -42,6 +42,7 @@ type serveConfig struct {
 	allowHub       bool
 	cacheBytes     cacheSize
 	dtype          string
+	batchWait      time.Duration
 }
 
 // parseServe reads flags, then COLDSERVE_* environment variables for flags not given.
@@ -67,6 +68,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Var(&c.cacheBytes, "cache-bytes", "bytes of pooled embeddings kept in the result cache, keyed by checkpoint, text and options (e.g. 64MB; 0 disables it)")
+	fs.DurationVar(&c.batchWait, "batch-wait", 0, "how long an idle batcher waits for more requests before a forward pass (e.g. 2ms; 0: none)")
 	fs.StringVar(&c.dtype, "dtype", dtypeFloat32, "compute dtype: float32, or bf16 (needs AVX512-BF16 or AMX-BF16; start-up fails without them)")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 30*time.Second, "how long shutdown waits for in-flight requests")
 	if err := parseWithEnv(fs, args, getenv); err != nil {
@@ -94,6 +96,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		if st, err := os.Stat(root); err != nil || !st.IsDir() {
 			return c, fmt.Errorf("--checkpoint-root %s: not a directory", root)
 		}
+	}
+	if c.batchWait < 0 {
+		return c, fmt.Errorf("--batch-wait must not be negative, got %v", c.batchWait)
 	}
 	if c.maxInputTokens < 0 {
 		return c, fmt.Errorf("--max-input-tokens must not be negative, got %d", c.maxInputTokens)
@@ -230,7 +235,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			err = srv.Load(sctx, server.ModelConfig{
 				Dir: mc.Dir, Source: mc.Source, Revision: mc.Revision, Commit: mc.Commit, Name: name, Heads: heads,
 				MaxInputTokens: c.maxInputTokens, MaxBatchTokens: c.maxBatchTokens, QueueSize: c.maxQueue,
-				Encoder: model.EncoderOptions{Workers: c.workers},
+				BatchWait: c.batchWait,
+				Encoder:   model.EncoderOptions{Workers: c.workers},
 			})
 		}
 		switch {
