@@ -9,7 +9,7 @@ SWAG_FLAGS := init --generalInfo swagger.go --dir server,api --output
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS  ?= serve --model demo
 
-.PHONY: help deps run build test vet check-docs docs bench
+.PHONY: help deps run build test vet check-docs docs bench bench-http
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -46,3 +46,7 @@ test: deps vet check-docs ## vet, check docs/, then every test under the race de
 
 bench: deps ## run the Go benchmarks (encoder, tokenizer, ...)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+BENCH_HTTP_ARGS ?= -duration 30s -repeats 3
+bench-http: deps ## HTTP load test vs the raw encoder, roberta-base geometry (BENCH_HTTP_ARGS="-soak 10m")
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(GO) run ./bench/http $(BENCH_HTTP_ARGS)

@@ -1,0 +1,222 @@
+// Command http load-tests coldserve end to end over HTTP on the roberta-base geometry and
+// compares it, in the same run, with the raw encoder:
+//
+//   - throughput: C concurrent clients POST /v1/embed with one text of 1–62 words (3–64 tokens
+//     with <s> and </s>) each, for a bounded time; tokens/s and p50/p99 latency, against
+//     model.Encoder.Forward on batches of C texts drawn from the same length mix;
+//   - latency: one 16-token request at a time on the idle server, against a raw 1×16 forward;
+//   - memory: VmRSS before and after, the weight bytes, and an optional soak under load.
+//
+// The checkpoint is weightgen seed 0 written to a temporary directory with the tiny-roberta
+// tokenizer files (the full RoBERTa vocabulary). The server runs in-process on 127.0.0.1.
+// Raw and HTTP measurements alternate within each repeat so load on the box hits both alike.
+//
+//	OMP_NUM_THREADS=2 go run ./bench/http -duration 20s -repeats 3
+//	OMP_NUM_THREADS=2 go run ./bench/http -repeats 1 -soak 10m
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/server"
+)
+
+type config struct {
+	clients        int
+	duration       time.Duration
+	repeats        int
+	single         int
+	soak           time.Duration
+	maxWords       int
+	workers        int
+	threads        int
+	maxBatchTokens int
+	cacheBytes     int64
+	batchWait      time.Duration
+	tokenizerDir   string
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.clients, "clients", 32, "concurrent HTTP clients (and the raw encoder's batch size)")
+	flag.DurationVar(&c.duration, "duration", 20*time.Second, "load time per repeat (the raw mix runs about as long)")
+	flag.IntVar(&c.repeats, "repeats", 3, "alternating raw/HTTP repeats; medians, min and max are reported")
+	flag.IntVar(&c.single, "single", 15, "sequential 16-token requests (and raw 1×16 forwards) per repeat")
+	flag.DurationVar(&c.soak, "soak", 0, "memory soak under load after the repeats (0: none), e.g. 10m")
+	flag.IntVar(&c.maxWords, "max-words", 62, "longest text in words (one token each): 62 gives 64 tokens with specials")
+	flag.IntVar(&c.workers, "workers", 1, "server --workers")
+	flag.IntVar(&c.threads, "threads", 0, "BLAS threads (0: OMP_NUM_THREADS / library default)")
+	flag.IntVar(&c.maxBatchTokens, "max-batch-tokens", 16384, "server --max-batch-tokens")
+	flag.Int64Var(&c.cacheBytes, "cache-bytes", -1, "server result cache in bytes (-1: off, so every text costs compute)")
+	flag.DurationVar(&c.batchWait, "batch-wait", 0, "server --batch-wait")
+	flag.StringVar(&c.tokenizerDir, "tokenizer", "testdata/models/tiny-roberta", "directory whose tokenizer files are copied next to the weights")
+	flag.Parse()
+	if err := run(c); err != nil {
+		slog.Error("bench/http failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(c config) error {
+	if c.clients < 1 || c.repeats < 1 || c.maxWords < 1 || c.maxWords > 510 {
+		return fmt.Errorf("need clients >= 1, repeats >= 1 and 1 <= max-words <= 510")
+	}
+	model.SetBLASThreads(c.threads)
+	rss0 := readRSS()
+	dir, err := os.MkdirTemp("", "coldserve-bench-http-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	t0 := time.Now()
+	if err := buildCheckpoint(dir, c.tokenizerDir); err != nil {
+		return err
+	}
+	fmt.Printf("# bench/http: roberta-base geometry (weightgen seed 0) in %s, built in %v\n", dir, time.Since(t0).Round(time.Millisecond))
+	fmt.Printf("# %s, GOMAXPROCS=%d, OMP_NUM_THREADS=%q, clients=%d, workers=%d, max-batch-tokens=%d, batch-wait=%v, cache-bytes=%d\n",
+		cpuModel(), runtime.GOMAXPROCS(0), os.Getenv("OMP_NUM_THREADS"), c.clients, c.workers, c.maxBatchTokens, c.batchWait, c.cacheBytes)
+
+	gen, err := newTextGen(dir, 1)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	rssBeforeServer := readRSS()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, err := server.New(server.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), CacheBytes: c.cacheBytes})
+	if err != nil {
+		return err
+	}
+	if err := srv.Load(ctx, server.ModelConfig{Dir: dir, MaxBatchTokens: c.maxBatchTokens, BatchWait: c.batchWait,
+		Encoder: model.EncoderOptions{Workers: c.workers}}); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln, 30*time.Second) }()
+	cl := newClient("http://" + ln.Addr().String())
+	runtime.GC()
+	debug.FreeOSMemory()
+	rssServer := readRSS()
+
+	// The raw encoder: the same weights loaded again (its memory is released before the soak).
+	ck, err := model.Load(dir)
+	if err != nil {
+		return err
+	}
+	weightBytes := int64(0)
+	for _, t := range ck.Tensors {
+		weightBytes += 4 * int64(len(t.Data))
+	}
+	cfg := ck.Config
+	raw, err := model.NewEncoder(ck, model.EncoderOptions{Workers: 1})
+	if err != nil {
+		return err
+	}
+	ck = nil
+
+	// Warm up both paths (machines compiled, scratch grown, connections open).
+	if _, err := rawMix(ctx, raw, gen, c.clients, c.maxWords, 2*time.Second); err != nil {
+		return err
+	}
+	if _, err := load(ctx, cl, gen, c.clients, c.maxWords, 3*time.Second); err != nil {
+		return err
+	}
+
+	var reps []repeat
+	for r := 0; r < c.repeats; r++ {
+		var rep repeat
+		if rep.raw, err = rawMix(ctx, raw, gen, c.clients, c.maxWords, c.duration); err != nil {
+			return err
+		}
+		before, err := cl.batchStats()
+		if err != nil {
+			return err
+		}
+		if rep.http, err = load(ctx, cl, gen, c.clients, c.maxWords, c.duration); err != nil {
+			return err
+		}
+		after, err := cl.batchStats()
+		if err != nil {
+			return err
+		}
+		rep.meanBatch = (after.sum - before.sum) / max(1, after.count-before.count)
+		if rep.raw1x16, err = rawSingle(ctx, raw, gen, c.single); err != nil {
+			return err
+		}
+		if rep.single, err = single(ctx, cl, gen, c.single); err != nil {
+			return err
+		}
+		fmt.Println(rep.line(r + 1))
+		reps = append(reps, rep)
+	}
+	rssAfterRepeats := readRSS()
+
+	raw = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	mem := memory{start: rss0, beforeServer: rssBeforeServer, server: rssServer, afterRepeats: rssAfterRepeats,
+		beforeSoak: readRSS(), weights: weightBytes,
+		activations:    activationBytes(cfg, c.maxBatchTokens) * int64(c.workers),
+		mixActivations: activationBytes(cfg, c.clients*(c.maxWords+2)) * int64(c.workers)}
+	if c.soak > 0 {
+		fmt.Printf("# soak: %v under load\n", c.soak)
+		var soakRes loadResult
+		if soakRes, err = load(ctx, cl, gen, c.clients, c.maxWords, c.soak); err != nil {
+			return err
+		}
+		runtime.GC()
+		mem.afterSoak = readRSS()
+		mem.soak = c.soak
+		fmt.Printf("# soak: %s\n", soakRes)
+	}
+	mem.peak = readHWM()
+	report(c, reps, mem)
+
+	cancel()
+	return <-served
+}
+
+// buildCheckpoint writes the weightgen roberta-base checkpoint and copies the tokenizer files.
+func buildCheckpoint(dir, tokDir string) error {
+	if err := model.WriteWeightgenDir(dir, model.RobertaBaseConfig(), 0, model.WeightgenOptions{}); err != nil {
+		return fmt.Errorf("write checkpoint: %w", err)
+	}
+	for _, name := range []string{"vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"} {
+		raw, err := os.ReadFile(filepath.Join(tokDir, name))
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("copy tokenizer: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), raw, 0o644); err != nil {
+			return fmt.Errorf("copy tokenizer: %w", err)
+		}
+	}
+	return nil
+}
+
+// activationBytes estimates the float32 buffers one worker holds for a batch of n padded
+// tokens: the layer input, Q/K/V, attention context and output, two LayerNorm outputs and the
+// FFN output (hidden wide each, 9 in all), plus the FFN's intermediate activations.
+func activationBytes(cfg model.Config, n int) int64 {
+	return 4 * int64(n) * int64(9*cfg.HiddenSize+cfg.IntermediateSize)
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// repeat is one alternating round: raw mix, HTTP load, raw 1×16, HTTP single.
+type repeat struct {
+	raw       rawResult
+	http      loadResult
+	meanBatch float64
+	raw1x16   []time.Duration
+	single    []time.Duration
+}
+
+func (r repeat) ratio() float64 { return r.http.tokensPerSec() / r.raw.tokensPerSec() }
+
+func (r repeat) singleRatio() float64 {
+	return percentile(r.single, 50).Seconds() / percentile(r.raw1x16, 50).Seconds()
+}
+
+func (r repeat) line(i int) string {
+	return fmt.Sprintf("repeat %d: raw %.0f tokens/s (%d batches) | http %s, mean batch %.1f | ratio %.3f | "+
+		"single p50 %v vs raw 1x16 p50 %v (x%.2f)", i, r.raw.tokensPerSec(), r.raw.batches, r.http, r.meanBatch,
+		r.ratio(), percentile(r.single, 50).Round(10*time.Microsecond), percentile(r.raw1x16, 50).Round(10*time.Microsecond), r.singleRatio())
+}
+
+// memory is what the run measured of the process's resident set (bytes).
+type memory struct {
+	start, beforeServer, server, afterRepeats, beforeSoak, afterSoak, peak int64
+	weights, activations, mixActivations                                   int64
+	soak                                                                   time.Duration
+}
+
+func report(c config, reps []repeat, m memory) {
+	col := func(f func(repeat) float64) string {
+		v := make([]float64, len(reps))
+		for i, r := range reps {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return fmt.Sprintf("%.4g (%.4g–%.4g)", median(v), v[0], v[len(v)-1])
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	fmt.Printf("\n## Results over %d repeats: median (min–max)\n\n", len(reps))
+	fmt.Println("| measure | value | target |")
+	fmt.Println("| --- | --- | --- |")
+	fmt.Printf("| raw encoder, batches of %d texts of 3–%d tokens (tokens/s) | %s | |\n", c.clients, c.maxWords+2, col(func(r repeat) float64 { return r.raw.tokensPerSec() }))
+	fmt.Printf("| HTTP, %d clients (tokens/s) | %s | |\n", c.clients, col(func(r repeat) float64 { return r.http.tokensPerSec() }))
+	fmt.Printf("| HTTP / raw throughput | %s | ≥ 0.85 |\n", col(func(r repeat) float64 { return r.ratio() }))
+	fmt.Printf("| HTTP p50 latency (ms) | %s | |\n", col(func(r repeat) float64 { return ms(percentile(r.http.latencies, 50)) }))
+	fmt.Printf("| HTTP p99 latency (ms) | %s | |\n", col(func(r repeat) float64 { return ms(percentile(r.http.latencies, 99)) }))
+	fmt.Printf("| server's mean batch (sequences) | %s | |\n", col(func(r repeat) float64 { return r.meanBatch }))
+	fmt.Printf("| raw 1×16 forward p50 (ms) | %s | |\n", col(func(r repeat) float64 { return ms(percentile(r.raw1x16, 50)) }))
+	fmt.Printf("| HTTP single 16-token request p50 (ms) | %s | |\n", col(func(r repeat) float64 { return ms(percentile(r.single, 50)) }))
+	fmt.Printf("| single / raw 1×16 | %s | ≤ 1.2 |\n", col(func(r repeat) float64 { return r.singleRatio() }))
+	mib := func(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
+	fmt.Printf("\n## Memory (VmRSS)\n\n")
+	fmt.Printf("- weights: %s; activations at --max-batch-tokens %d: %s; at the load mix (%d×%d tokens): %s\n",
+		mib(m.weights), c.maxBatchTokens, mib(m.activations), c.clients, c.maxWords+2, mib(m.mixActivations))
+	fmt.Printf("- start %s; checkpoint written, before the server %s; server loaded %s; after the repeats (raw encoder's second copy of the weights alive) %s; raw encoder freed %s; peak (VmHWM) %s\n",
+		mib(m.start), mib(m.beforeServer), mib(m.server), mib(m.afterRepeats), mib(m.beforeSoak), mib(m.peak))
+	bound := float64(m.weights + m.activations)
+	fmt.Printf("- serving RSS / (weights + max-batch activations) = %.2f (target ≤ 1.3); / (weights + load-mix activations) = %.2f\n",
+		float64(m.beforeSoak)/bound, float64(m.beforeSoak)/float64(m.weights+m.mixActivations))
+	if m.soak > 0 {
+		fmt.Printf("- soak %v: RSS before %s, after %s (%+.1f%%)\n", m.soak, mib(m.beforeSoak), mib(m.afterSoak),
+			100*(float64(m.afterSoak)/float64(m.beforeSoak)-1))
+	}
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := int(p / 100 * float64(len(s)-1))
+	return s[i]
+}
+
+func median(v []float64) float64 {
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
+
+// readRSS and readHWM read VmRSS and VmHWM from /proc/self/status (bytes; 0 when unavailable).
+func readRSS() int64 { return procStatus("VmRSS:") }
+func readHWM() int64 { return procStatus("VmHWM:") }
+
+func procStatus(field string) int64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, field); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// cpuModel is /proc/cpuinfo's model name.
+func cpuModel() string {
+	raw, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(raw), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
