@@ -87,9 +87,9 @@ func (e *Engine[F, O]) loop() {
 				return
 			}
 			pending = append(pending, r)
-			if e.opts.BatchWait > 0 {
-				pending = e.linger(pending)
-			}
+		}
+		if e.opts.BatchWait > 0 {
+			pending = e.linger(pending)
 		}
 		b := &batch[F, O]{}
 		pending = e.fill(b, pending)
@@ -106,18 +106,24 @@ func (e *Engine[F, O]) loop() {
 	}
 }
 
-// linger collects requests arriving within BatchWait after the batcher woke from idle for
-// pending[0], stopping early when what is pending would fill the token budget.
+// linger collects requests arriving within BatchWait before a batch is formed, stopping early
+// when what is pending would fill the token budget (so a backlog never waits).
 func (e *Engine[F, O]) linger(pending []*request[F, O]) []*request[F, O] {
 	longest, count := 0, 0
 	grow := func(r *request[F, O]) bool {
-		for _, s := range r.ids {
-			longest = max(longest, len(s))
+		for i, s := range r.ids {
+			if !r.placed[i] {
+				longest = max(longest, len(s))
+				count++
+			}
 		}
-		count += len(r.ids)
 		return longest*count >= e.opts.MaxBatchTokens
 	}
-	if grow(pending[0]) {
+	full := false
+	for _, r := range pending {
+		full = grow(r) || full
+	}
+	if full {
 		return pending
 	}
 	timer := time.NewTimer(e.opts.BatchWait)

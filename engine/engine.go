@@ -42,11 +42,12 @@ type Options struct {
 	// as many workers; the batcher forms the next batch only when a pass may start, so waiting
 	// requests keep coalescing while every pass is busy.
 	Concurrency int
-	// BatchWait is how long the batcher, woken from idle by a request, waits for more requests
-	// before it forms the batch (0: it forms the batch at once). Closed-loop clients answered
-	// by the same pass send their next requests within milliseconds of each other; without a
-	// wait the first of them runs alone and the rest in the next pass. The wait ends early
-	// when the budget is full, and never applies while a backlog is waiting.
+	// BatchWait is how long the batcher, once a pass may start, waits for more requests before
+	// it forms the batch (0: it forms the batch at once). Closed-loop clients answered by the
+	// same pass send their next requests within milliseconds of each other; without a wait the
+	// first of them runs alone (when the batcher was idle) or the clients split into two
+	// cohorts that alternate in half-size batches (when it was busy). The wait ends as soon as
+	// what is pending fills the budget, so a backlog never waits.
 	BatchWait time.Duration
 	// Observer receives per-batch statistics (may be nil).
 	Observer Observer
