@@ -17,7 +17,7 @@ func TestDigestExtendsID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := Digest(ck)
+		d := ck.Digest()
 		if len(d) != 64 || "sha256:"+d[:12] != ck.ID() {
 			t.Errorf("%s: digest %s, id %s", dir, d, ck.ID())
 		}

@@ -12,9 +12,9 @@ import (
 
 // checkpointMemo holds what is derived once from a checkpoint's immutable tensors.
 type checkpointMemo struct {
-	idOnce  sync.Once
-	id      string
-	ignored []string // stored names the loader skipped, sorted
+	digestOnce sync.Once
+	digest     string
+	ignored    []string // stored names the loader skipped, sorted
 }
 
 // newCheckpoint builds a Checkpoint with a memo, so its ID is computed at most once.
@@ -33,20 +33,25 @@ func (c *Checkpoint) IgnoredKeys() []string {
 	return slices.Clone(c.memo.ignored)
 }
 
-// ID identifies the weights: "sha256:" and the first 12 hex digits of a SHA-256 over the
-// sorted canonical keys, each key's shape and its float32 values (little-endian). It depends
-// only on the tensors, not on the file format they came from, so pytorch_model.bin and
-// model.safetensors holding the same weights have the same ID, and a fused checkpoint has its
-// own. It is computed once for checkpoints made by Load, LoadHead and Fuse (they are immutable).
-func (c *Checkpoint) ID() string {
+// ID identifies the weights: "sha256:" and the first 12 hex digits of Digest. Like Digest it
+// depends only on the tensors, not on the file format they came from.
+func (c *Checkpoint) ID() string { return "sha256:" + c.Digest()[:12] }
+
+// Digest is the full SHA-256 (64 hex digits) over the sorted canonical keys, each key's shape
+// and its float32 values (little-endian). It depends only on the tensors, not on the file
+// format they came from, so pytorch_model.bin and model.safetensors holding the same weights
+// have the same digest (BF16 files give the digest of their widened values), and a fused
+// checkpoint has its own. It is computed once for checkpoints made by Load, LoadHead and Fuse
+// (they are immutable).
+func (c *Checkpoint) Digest() string {
 	if c.memo == nil {
-		return c.computeID()
+		return c.computeDigest()
 	}
-	c.memo.idOnce.Do(func() { c.memo.id = c.computeID() })
-	return c.memo.id
+	c.memo.digestOnce.Do(func() { c.memo.digest = c.computeDigest() })
+	return c.memo.digest
 }
 
-func (c *Checkpoint) computeID() string {
+func (c *Checkpoint) computeDigest() string {
 	keys := make([]string, 0, len(c.Tensors))
 	for k, t := range c.Tensors {
 		if t != nil {
@@ -78,6 +83,5 @@ func (c *Checkpoint) computeID() string {
 		}
 		flush()
 	}
-	sum := h.Sum(nil)
-	return "sha256:" + hex.EncodeToString(sum)[:12]
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -153,7 +153,7 @@ func (s *Server) handleRollback(c *gin.Context) {
 		s.rejected(c, prev.entry.Checkpoint.Source, sourceError(err))
 		return
 	}
-	if got := checkpoint.Digest(ck); got != prev.entry.Checkpoint.Digest {
+	if got := ck.Digest(); got != prev.entry.Checkpoint.Digest {
 		s.fail(c, errorf(http.StatusConflict, CodeSourceChanged,
 			"%s now holds weights sha256:%s, not the previous checkpoint's sha256:%s: swap explicitly with POST /admin/checkpoint",
 			prev.entry.Checkpoint.Source, got, prev.entry.Checkpoint.Digest))

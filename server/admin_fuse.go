@@ -98,7 +98,7 @@ func (s *Server) handleFuse(c *gin.Context) {
 	if req.Weights != nil {
 		source = fmt.Sprintf("fuse(%s; weights %v)", strings.Join(req.Sources, ", "), req.Weights)
 	}
-	info := api.CheckpointInfo{Source: source, ID: ck.ID(), Digest: checkpoint.Digest(ck), Dir: out}
+	info := api.CheckpointInfo{Source: source, ID: ck.ID(), Digest: ck.Digest(), Dir: out}
 	fillGeometry(&info, ck)
 	resp := api.FuseResponse{Checkpoint: info, Output: out}
 	rec := record{fuseDirs: dirs, fuseWeights: req.Weights}

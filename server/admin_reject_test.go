@@ -115,7 +115,7 @@ func TestSwapRejectsBadCheckpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	digest := checkpoint.Digest(fused)
+	digest := fused.Digest()
 	outside := t.TempDir()
 	copyDir(t, tinyDir, outside)
 

@@ -36,7 +36,7 @@ type candidateSpec struct {
 // that must be finite. The served model is not touched.
 func (s *Server) prepare(ctx context.Context, m *served, spec candidateSpec) (*candidate, *Error) {
 	ck := spec.ck
-	digest := checkpoint.Digest(ck)
+	digest := ck.Digest()
 	if spec.expectedSHA != "" {
 		if _, err := checkpoint.MatchDigest(ck, spec.expectedSHA); err != nil {
 			if _, perr := checkpoint.ParseExpected(spec.expectedSHA); perr != nil {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/coldserve/coldserve/api"
-	"github.com/coldserve/coldserve/checkpoint"
 	"github.com/coldserve/coldserve/engine"
 	"github.com/coldserve/coldserve/model"
 )
@@ -160,7 +159,7 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 		return nil, err
 	}
 	s.startInfo = api.CheckpointInfo{Source: cfg.Source, Revision: cfg.Revision, Commit: cfg.Commit, Dir: cfg.Dir,
-		ID: ck.ID(), Digest: checkpoint.Digest(ck)}
+		ID: ck.ID(), Digest: ck.Digest()}
 	if s.startInfo.Source == "" {
 		s.startInfo.Source = cfg.Dir
 	}
