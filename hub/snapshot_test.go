@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coldserve/coldserve/hub"
+	"github.com/coldserve/coldserve/hub/hubtest"
 )
 
 const repoID = "ibm/ColD-Fusion"
@@ -24,9 +25,9 @@ const repoID = "ibm/ColD-Fusion"
 // repository has (README, a pytorch_model.bin next to the safetensors, an
 // ONNX export) must not be downloaded.
 func tinyRoberta(t *testing.T) map[string][]byte {
-	files := loadDir(t, "../testdata/models/tiny-roberta")
+	files := hubtest.ReadDir(t, "../testdata/models/tiny-roberta")
 	files["README.md"] = []byte("# tiny\n")
-	files["pytorch_model.bin"] = loadDir(t, "../testdata/models/tiny-roberta-bin")["pytorch_model.bin"]
+	files["pytorch_model.bin"] = hubtest.ReadDir(t, "../testdata/models/tiny-roberta-bin")["pytorch_model.bin"]
 	files["onnx/model.onnx"] = []byte("not really onnx")
 	return files
 }
@@ -34,11 +35,11 @@ func tinyRoberta(t *testing.T) map[string][]byte {
 // fetched is what Snapshot must download from tinyRoberta.
 var fetchedFromTiny = []string{"config.json", "merges.txt", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.json"}
 
-func newClient(t *testing.T, h *fakeHub, cacheDir string) *hub.Client {
+func newClient(t *testing.T, h *hubtest.Hub, cacheDir string) *hub.Client {
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &hub.Client{
-		Endpoint:   h.srv.URL,
+		Endpoint:   h.URL,
 		CacheDir:   cacheDir,
 		HTTPClient: &http.Client{Transport: tr},
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -51,7 +52,7 @@ func repoRoot(cacheDir string) string { return filepath.Join(cacheDir, "models--
 // snapshots/<commit>, holds exactly want, each entry a relative symlink to
 // ../../blobs/<etag> (sha256 for LFS, git sha1 otherwise) whose content
 // equals the original, and no .incomplete file is left.
-func checkSnapshot(t *testing.T, h *fakeHub, cacheDir, dir, commit string, want []string) {
+func checkSnapshot(t *testing.T, h *hubtest.Hub, cacheDir, dir, commit string, want []string) {
 	t.Helper()
 	if wantDir := filepath.Join(repoRoot(cacheDir), "snapshots", commit); dir != wantDir {
 		t.Fatalf("snapshot dir = %s, want %s", dir, wantDir)
@@ -74,15 +75,15 @@ func checkSnapshot(t *testing.T, h *fakeHub, cacheDir, dir, commit string, want 
 		t.Fatalf("snapshot files = %v, want %v", got, want)
 	}
 	for _, name := range want {
-		f := h.file(repoID, commit, name)
+		f := h.File(repoID, commit, name)
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		target, err := os.Readlink(p)
 		if err != nil {
 			t.Fatalf("%s is not a symlink: %v", name, err)
 		}
-		etag := f.gitSHA
-		if f.lfs {
-			etag = f.sha256
+		etag := f.GitSHA
+		if f.LFS {
+			etag = f.SHA256
 		}
 		wantTarget := strings.Repeat("../", strings.Count(name, "/")+2) + "blobs/" + etag
 		if target != filepath.FromSlash(wantTarget) {
@@ -92,8 +93,8 @@ func checkSnapshot(t *testing.T, h *fakeHub, cacheDir, dir, commit string, want 
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(b, f.data) {
-			t.Errorf("%s: content differs from the original (%d vs %d bytes)", name, len(b), len(f.data))
+		if !bytes.Equal(b, f.Data) {
+			t.Errorf("%s: content differs from the original (%d vs %d bytes)", name, len(b), len(f.Data))
 		}
 	}
 	incomplete, _ := filepath.Glob(filepath.Join(repoRoot(cacheDir), "blobs", "*.incomplete"))
@@ -120,9 +121,9 @@ func TestSnapshotFreshDownload(t *testing.T) {
 		{"lfs redirected to a cdn", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newFakeHub(t)
-			h.with(func() { h.redirectLFS = tc.redirectLFS })
-			commit := h.addCommit(repoID, "main", tinyRoberta(t))
+			h := hubtest.New(t)
+			h.Set(func(f *hubtest.Faults) { f.RedirectLFS = tc.redirectLFS })
+			commit := h.AddCommit(repoID, "main", tinyRoberta(t))
 			cache := t.TempDir()
 			dir, err := newClient(t, h, cache).Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{})
 			if err != nil {
@@ -132,11 +133,11 @@ func TestSnapshotFreshDownload(t *testing.T) {
 			if got := readRef(t, cache, "main"); got != commit {
 				t.Errorf("refs/main = %q, want %q", got, commit)
 			}
-			cdnGets := h.count(func(r fakeRequest) bool { return r.CDN })
+			cdnGets := h.Count(func(r hubtest.Request) bool { return r.CDN })
 			if tc.redirectLFS != (cdnGets > 0) {
 				t.Errorf("CDN requests = %d with redirectLFS=%v", cdnGets, tc.redirectLFS)
 			}
-			for _, r := range h.all() {
+			for _, r := range h.Log() {
 				if r.Method == http.MethodGet && r.File != "" && r.Range != "" {
 					t.Errorf("unexpected Range on a fresh download: %+v", r)
 				}
@@ -146,10 +147,10 @@ func TestSnapshotFreshDownload(t *testing.T) {
 }
 
 func TestSnapshotWeightSelection(t *testing.T) {
-	tiny := loadDir(t, "../testdata/models/tiny-roberta")
-	bin := loadDir(t, "../testdata/models/tiny-roberta-bin")
-	sharded := loadDir(t, "../testdata/models/tiny-roberta-bf16-sharded")
-	withBin := loadDir(t, "../testdata/models/tiny-roberta")
+	tiny := hubtest.ReadDir(t, "../testdata/models/tiny-roberta")
+	bin := hubtest.ReadDir(t, "../testdata/models/tiny-roberta-bin")
+	sharded := hubtest.ReadDir(t, "../testdata/models/tiny-roberta-bf16-sharded")
+	withBin := hubtest.ReadDir(t, "../testdata/models/tiny-roberta")
 	withBin["pytorch_model.bin"] = bin["pytorch_model.bin"]
 	noWeights := map[string][]byte{"config.json": tiny["config.json"], "vocab.json": tiny["vocab.json"]}
 	noConfig := map[string][]byte{"model.safetensors": tiny["model.safetensors"]}
@@ -167,15 +168,15 @@ func TestSnapshotWeightSelection(t *testing.T) {
 		{"no config", noConfig, nil, "no config.json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newFakeHub(t)
-			commit := h.addCommit(repoID, "main", tc.files)
+			h := hubtest.New(t)
+			commit := h.AddCommit(repoID, "main", tc.files)
 			cache := t.TempDir()
 			dir, err := newClient(t, h, cache).Snapshot(context.Background(), repoID, "", hub.SnapshotOptions{})
 			if tc.want == nil {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
 				}
-				if n := h.contentGETs(""); n != 0 {
+				if n := h.ContentGETs(""); n != 0 {
 					t.Errorf("%d content downloads for an unusable repository", n)
 				}
 				return
@@ -184,7 +185,7 @@ func TestSnapshotWeightSelection(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkSnapshot(t, h, cache, dir, commit, tc.want)
-			if n := h.count(func(r fakeRequest) bool { return r.File == "pytorch_model.bin" }); len(tc.files) == len(withBin) && n != 0 {
+			if n := h.Count(func(r hubtest.Request) bool { return r.File == "pytorch_model.bin" }); len(tc.files) == len(withBin) && n != 0 {
 				t.Errorf("pytorch_model.bin requested %d times although model.safetensors exists", n)
 			}
 		})
@@ -192,18 +193,18 @@ func TestSnapshotWeightSelection(t *testing.T) {
 }
 
 func TestSnapshotCachedReuse(t *testing.T) {
-	h := newFakeHub(t)
-	h.addCommit(repoID, "main", tinyRoberta(t))
+	h := hubtest.New(t)
+	h.AddCommit(repoID, "main", tinyRoberta(t))
 	cache := t.TempDir()
 	c := newClient(t, h, cache)
 	first, err := c.Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := h.contentGETs(""); n != len(fetchedFromTiny) {
+	if n := h.ContentGETs(""); n != len(fetchedFromTiny) {
 		t.Fatalf("first snapshot made %d content GETs, want %d", n, len(fetchedFromTiny))
 	}
-	before := len(h.all())
+	before := len(h.Log())
 	second, err := c.Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -212,12 +213,12 @@ func TestSnapshotCachedReuse(t *testing.T) {
 		t.Errorf("second snapshot %s != first %s", second, first)
 	}
 	// Only the revision lookup: no HEAD, no GET of any file.
-	for _, r := range h.all()[before:] {
+	for _, r := range h.Log()[before:] {
 		if r.File != "" {
 			t.Errorf("cached snapshot still requested %s %s", r.Method, r.Path)
 		}
 	}
-	if n := len(h.all()) - before; n != 1 {
+	if n := len(h.Log()) - before; n != 1 {
 		t.Errorf("second snapshot made %d requests, want 1 (the revision lookup)", n)
 	}
 }
@@ -226,19 +227,19 @@ func TestSnapshotCachedReuse(t *testing.T) {
 // already present is linked, not downloaded, and a complete snapshot costs
 // no file request at all.
 func TestSnapshotReusesPythonCache(t *testing.T) {
-	h := newFakeHub(t)
+	h := hubtest.New(t)
 	files := tinyRoberta(t)
-	commit := h.addCommit(repoID, "main", files)
+	commit := h.AddCommit(repoID, "main", files)
 	cache := t.TempDir()
 	root := repoRoot(cache)
 	// What huggingface_hub left: the weights blob (as if hf_hub_download of
 	// model.safetensors for another revision), no snapshot entry for it.
-	weights := h.file(repoID, commit, "model.safetensors")
+	weights := h.File(repoID, commit, "model.safetensors")
 	if err := os.MkdirAll(filepath.Join(root, "blobs"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	blob := filepath.Join(root, "blobs", weights.sha256)
-	if err := os.WriteFile(blob, weights.data, 0o644); err != nil {
+	blob := filepath.Join(root, "blobs", weights.SHA256)
+	if err := os.WriteFile(blob, weights.Data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.Stat(blob)
@@ -249,7 +250,7 @@ func TestSnapshotReusesPythonCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSnapshot(t, h, cache, dir, commit, fetchedFromTiny)
-	if n := h.contentGETs("model.safetensors"); n != 0 {
+	if n := h.ContentGETs("model.safetensors"); n != 0 {
 		t.Errorf("model.safetensors downloaded %d times although its blob was cached", n)
 	}
 	after, _ := os.Stat(filepath.Join(dir, "model.safetensors"))
@@ -259,12 +260,12 @@ func TestSnapshotReusesPythonCache(t *testing.T) {
 }
 
 func TestSnapshotRevisionPinning(t *testing.T) {
-	h := newFakeHub(t)
+	h := hubtest.New(t)
 	v1Files := tinyRoberta(t)
-	v1 := h.addCommit(repoID, "v1", v1Files)
+	v1 := h.AddCommit(repoID, "v1", v1Files)
 	v2Files := tinyRoberta(t)
 	v2Files["config.json"] = append(bytes.TrimSpace(v2Files["config.json"]), '\n', '\n') // same model, new config blob
-	v2 := h.addCommit(repoID, "main", v2Files)
+	v2 := h.AddCommit(repoID, "main", v2Files)
 	cache := t.TempDir()
 	c := newClient(t, h, cache)
 	ctx := context.Background()
@@ -285,15 +286,15 @@ func TestSnapshotRevisionPinning(t *testing.T) {
 		t.Error("a ref file was written for a commit sha")
 	}
 	// The weights are one blob shared by both snapshots: downloaded once.
-	if n := h.contentGETs("model.safetensors"); n != 1 {
+	if n := h.ContentGETs("model.safetensors"); n != 1 {
 		t.Errorf("model.safetensors downloaded %d times, want 1", n)
 	}
-	if n := h.contentGETs("config.json"); n != 2 {
+	if n := h.ContentGETs("config.json"); n != 2 {
 		t.Errorf("config.json downloaded %d times, want 2 (it differs)", n)
 	}
 
 	// main moves back to v1's commit: refs/main follows.
-	h.setRef(repoID, "main", v1)
+	h.SetRef(repoID, "main", v1)
 	dir, err := c.Snapshot(ctx, repoID, "main", hub.SnapshotOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -304,9 +305,9 @@ func TestSnapshotRevisionPinning(t *testing.T) {
 }
 
 func TestSnapshotSendsTokenToHubOnly(t *testing.T) {
-	h := newFakeHub(t)
-	h.with(func() { h.token, h.redirectLFS = "hf_secret", true })
-	commit := h.addCommit(repoID, "main", tinyRoberta(t))
+	h := hubtest.New(t)
+	h.Set(func(f *hubtest.Faults) { f.Token, f.RedirectLFS = "hf_secret", true })
+	commit := h.AddCommit(repoID, "main", tinyRoberta(t))
 	cache := t.TempDir()
 	c := newClient(t, h, cache)
 	c.Token = "hf_secret"
@@ -316,7 +317,7 @@ func TestSnapshotSendsTokenToHubOnly(t *testing.T) {
 	}
 	checkSnapshot(t, h, cache, dir, commit, fetchedFromTiny)
 	var hubReqs, cdnReqs int
-	for _, r := range h.all() {
+	for _, r := range h.Log() {
 		switch {
 		case r.CDN && r.Auth != "":
 			t.Errorf("token leaked to the CDN: %s %s", r.Method, r.Path)
@@ -352,9 +353,9 @@ func TestSnapshotHTTPErrors(t *testing.T) {
 		{"missing revision", "", false, false, "", repoID, "v9", 404, []string{`revision "v9" not found`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newFakeHub(t)
-			h.with(func() { h.token, h.gated, h.gateFiles = tc.hubToken, tc.gated, tc.gateFiles })
-			h.addCommit(repoID, "main", tinyRoberta(t))
+			h := hubtest.New(t)
+			h.Set(func(f *hubtest.Faults) { f.Token, f.Gated, f.GateFiles = tc.hubToken, tc.gated, tc.gateFiles })
+			h.AddCommit(repoID, "main", tinyRoberta(t))
 			cache := t.TempDir()
 			c := newClient(t, h, cache)
 			c.Token = tc.client
@@ -376,13 +377,13 @@ func TestSnapshotHTTPErrors(t *testing.T) {
 }
 
 // downloadOnce fills cache with main of tinyRoberta (or files) and returns the commit.
-func downloadOnce(t *testing.T, cache string, files ...map[string][]byte) (string, *fakeHub) {
-	h := newFakeHub(t)
+func downloadOnce(t *testing.T, cache string, files ...map[string][]byte) (string, *hubtest.Hub) {
+	h := hubtest.New(t)
 	content := tinyRoberta(t)
 	if len(files) > 0 {
 		content = files[0]
 	}
-	commit := h.addCommit(repoID, "main", content)
+	commit := h.AddCommit(repoID, "main", content)
 	if _, err := newClient(t, h, cache).Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -392,14 +393,14 @@ func downloadOnce(t *testing.T, cache string, files ...map[string][]byte) (strin
 func TestSnapshotOffline(t *testing.T) {
 	cache := t.TempDir()
 	commit, h := downloadOnce(t, cache)
-	h.srv.Close() // any network use would now fail loudly
+	h.Close() // any network use would now fail loudly
 	partial := t.TempDir()
 	pcommit, _ := downloadOnce(t, partial)
 	if err := os.Remove(filepath.Join(repoRoot(partial), "snapshots", pcommit, "model.safetensors")); err != nil {
 		t.Fatal(err)
 	}
 	sharded := t.TempDir()
-	scommit, _ := downloadOnce(t, sharded, loadDir(t, "../testdata/models/tiny-roberta-bf16-sharded"))
+	scommit, _ := downloadOnce(t, sharded, hubtest.ReadDir(t, "../testdata/models/tiny-roberta-bf16-sharded"))
 	if err := os.Remove(filepath.Join(repoRoot(sharded), "snapshots", scommit, "model-00002-of-00002.safetensors")); err != nil {
 		t.Fatal(err)
 	}
@@ -449,17 +450,17 @@ func TestNewFromEnvOffline(t *testing.T) {
 	commit, h := downloadOnce(t, cache)
 	t.Setenv("HF_HUB_CACHE", cache)
 	t.Setenv("HF_HUB_OFFLINE", "1")
-	t.Setenv("HF_ENDPOINT", h.srv.URL)
+	t.Setenv("HF_ENDPOINT", h.URL)
 	c, err := hub.NewFromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := len(h.all())
+	before := len(h.Log())
 	dir, err := c.Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{})
 	if err != nil || filepath.Base(dir) != commit {
 		t.Fatalf("dir %s err %v, want commit %s", dir, err, commit)
 	}
-	if n := len(h.all()) - before; n != 0 {
+	if n := len(h.Log()) - before; n != 0 {
 		t.Errorf("offline mode made %d requests", n)
 	}
 }
@@ -469,10 +470,10 @@ func TestNewFromEnvOffline(t *testing.T) {
 func TestSnapshotFallsBackToCacheWhenHubUnreachable(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		breakH func(h *fakeHub)
+		breakH func(h *hubtest.Hub)
 	}{
-		{"server gone", func(h *fakeHub) { h.srv.Close() }},
-		{"503", func(h *fakeHub) { h.with(func() { h.down = http.StatusServiceUnavailable }) }},
+		{"server gone", func(h *hubtest.Hub) { h.Close() }},
+		{"503", func(h *hubtest.Hub) { h.Set(func(f *hubtest.Faults) { f.Down = http.StatusServiceUnavailable }) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cache := t.TempDir()
@@ -498,9 +499,9 @@ func TestSnapshotResumesAfterCutConnection(t *testing.T) {
 		redirectLFS bool
 	}{{"hub", false}, {"cdn", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newFakeHub(t)
-			commit := h.addCommit(repoID, "main", tinyRoberta(t))
-			h.with(func() { h.redirectLFS, h.cutOnce["model.safetensors"] = tc.redirectLFS, cutAt })
+			h := hubtest.New(t)
+			commit := h.AddCommit(repoID, "main", tinyRoberta(t))
+			h.Set(func(f *hubtest.Faults) { f.RedirectLFS, f.CutOnce["model.safetensors"] = tc.redirectLFS, cutAt })
 			cache := t.TempDir()
 			dir, err := newClient(t, h, cache).Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{})
 			if err != nil {
@@ -508,7 +509,7 @@ func TestSnapshotResumesAfterCutConnection(t *testing.T) {
 			}
 			checkSnapshot(t, h, cache, dir, commit, fetchedFromTiny)
 			var ranges []string
-			for _, r := range h.all() {
+			for _, r := range h.Log() {
 				if r.Method == http.MethodGet && r.File == "model.safetensors" {
 					ranges = append(ranges, r.Range)
 				}
@@ -523,16 +524,16 @@ func TestSnapshotResumesAfterCutConnection(t *testing.T) {
 // A process killed mid-download leaves blobs/<etag>.incomplete; the next run
 // continues from its length.
 func TestSnapshotResumesIncompleteFromEarlierRun(t *testing.T) {
-	h := newFakeHub(t)
-	commit := h.addCommit(repoID, "main", tinyRoberta(t))
-	weights := h.file(repoID, commit, "model.safetensors")
+	h := hubtest.New(t)
+	commit := h.AddCommit(repoID, "main", tinyRoberta(t))
+	weights := h.File(repoID, commit, "model.safetensors")
 	cache := t.TempDir()
 	blobs := filepath.Join(repoRoot(cache), "blobs")
 	if err := os.MkdirAll(blobs, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	const have = 123457
-	if err := os.WriteFile(filepath.Join(blobs, weights.sha256+".incomplete"), weights.data[:have], 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(blobs, weights.SHA256+".incomplete"), weights.Data[:have], 0o644); err != nil {
 		t.Fatal(err)
 	}
 	dir, err := newClient(t, h, cache).Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{})
@@ -540,19 +541,19 @@ func TestSnapshotResumesIncompleteFromEarlierRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSnapshot(t, h, cache, dir, commit, fetchedFromTiny)
-	n := h.count(func(r fakeRequest) bool {
+	n := h.Count(func(r hubtest.Request) bool {
 		return r.Method == http.MethodGet && r.File == "model.safetensors" && r.Range == "bytes=123457-"
 	})
-	if n != 1 || h.contentGETs("model.safetensors") != 1 {
-		t.Errorf("want exactly one GET with Range bytes=123457-, got %+v", h.all())
+	if n != 1 || h.ContentGETs("model.safetensors") != 1 {
+		t.Errorf("want exactly one GET with Range bytes=123457-, got %+v", h.Log())
 	}
 }
 
 func TestSnapshotChecksumMismatch(t *testing.T) {
-	h := newFakeHub(t)
-	commit := h.addCommit(repoID, "main", tinyRoberta(t))
-	weights := h.file(repoID, commit, "model.safetensors")
-	h.with(func() { h.corrupt["model.safetensors"] = true })
+	h := hubtest.New(t)
+	commit := h.AddCommit(repoID, "main", tinyRoberta(t))
+	weights := h.File(repoID, commit, "model.safetensors")
+	h.Set(func(f *hubtest.Faults) { f.Corrupt["model.safetensors"] = true })
 	cache := t.TempDir()
 	c := newClient(t, h, cache)
 	_, err := c.Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{})
@@ -560,10 +561,10 @@ func TestSnapshotChecksumMismatch(t *testing.T) {
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v, want *ChecksumError", err)
 	}
-	if ce.Expected != weights.sha256 || ce.Got == weights.sha256 || ce.File != "model.safetensors" {
+	if ce.Expected != weights.SHA256 || ce.Got == weights.SHA256 || ce.File != "model.safetensors" {
 		t.Errorf("checksum error %+v", ce)
 	}
-	left, _ := filepath.Glob(filepath.Join(repoRoot(cache), "blobs", weights.sha256+"*"))
+	left, _ := filepath.Glob(filepath.Join(repoRoot(cache), "blobs", weights.SHA256+"*"))
 	if len(left) != 0 {
 		t.Errorf("corrupt download left behind: %v", left)
 	}
@@ -579,7 +580,7 @@ func TestSnapshotChecksumMismatch(t *testing.T) {
 		t.Errorf("offline after failed download: err = %v, want ErrNotCached", err)
 	}
 	// Once the Hub serves good bytes, a retry succeeds.
-	h.with(func() { h.corrupt["model.safetensors"] = false })
+	h.Set(func(f *hubtest.Faults) { f.Corrupt["model.safetensors"] = false })
 	dir, err := c.Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -589,25 +590,25 @@ func TestSnapshotChecksumMismatch(t *testing.T) {
 
 func TestSnapshotContextCancellation(t *testing.T) {
 	t.Run("already cancelled", func(t *testing.T) {
-		h := newFakeHub(t)
-		h.addCommit(repoID, "main", tinyRoberta(t))
+		h := hubtest.New(t)
+		h.AddCommit(repoID, "main", tinyRoberta(t))
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		_, err := newClient(t, h, t.TempDir()).Snapshot(ctx, repoID, "main", hub.SnapshotOptions{})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
-		if n := len(h.all()); n != 0 {
+		if n := len(h.Log()); n != 0 {
 			t.Errorf("%d requests reached the Hub", n)
 		}
 	})
 	t.Run("mid download", func(t *testing.T) {
-		h := newFakeHub(t)
-		commit := h.addCommit(repoID, "main", tinyRoberta(t))
-		weights := h.file(repoID, commit, "model.safetensors")
+		h := hubtest.New(t)
+		commit := h.AddCommit(repoID, "main", tinyRoberta(t))
+		weights := h.File(repoID, commit, "model.safetensors")
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		h.with(func() { h.stall["model.safetensors"] = cancel })
+		h.Set(func(f *hubtest.Faults) { f.Stall["model.safetensors"] = cancel })
 		cache := t.TempDir()
 		start := time.Now()
 		_, err := newClient(t, h, cache).Snapshot(ctx, repoID, "main", hub.SnapshotOptions{})
@@ -617,7 +618,7 @@ func TestSnapshotContextCancellation(t *testing.T) {
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("cancellation took %v", d)
 		}
-		blob := filepath.Join(repoRoot(cache), "blobs", weights.sha256)
+		blob := filepath.Join(repoRoot(cache), "blobs", weights.SHA256)
 		if _, err := os.Stat(blob); err == nil {
 			t.Error("a blob was finalised for a cancelled download")
 		}
@@ -631,8 +632,8 @@ func TestSnapshotContextCancellation(t *testing.T) {
 // Python process in production) download each blob once: the second waits on
 // the lock file and then finds the blob.
 func TestSnapshotConcurrentCallsDownloadOnce(t *testing.T) {
-	h := newFakeHub(t)
-	commit := h.addCommit(repoID, "main", tinyRoberta(t))
+	h := hubtest.New(t)
+	commit := h.AddCommit(repoID, "main", tinyRoberta(t))
 	cache := t.TempDir()
 	c := newClient(t, h, cache)
 	var wg sync.WaitGroup
@@ -650,14 +651,14 @@ func TestSnapshotConcurrentCallsDownloadOnce(t *testing.T) {
 		}
 	}
 	checkSnapshot(t, h, cache, dirs[0], commit, fetchedFromTiny)
-	if n := h.contentGETs("model.safetensors"); n != 1 {
+	if n := h.ContentGETs("model.safetensors"); n != 1 {
 		t.Errorf("model.safetensors downloaded %d times by concurrent snapshots, want 1", n)
 	}
 }
 
 func TestSnapshotExtraFiles(t *testing.T) {
-	h := newFakeHub(t)
-	commit := h.addCommit(repoID, "main", tinyRoberta(t))
+	h := hubtest.New(t)
+	commit := h.AddCommit(repoID, "main", tinyRoberta(t))
 	cache := t.TempDir()
 	opts := hub.SnapshotOptions{Extra: []string{"README.md", "absent.json"}}
 	dir, err := newClient(t, h, cache).Snapshot(context.Background(), repoID, "main", opts)
@@ -669,23 +670,23 @@ func TestSnapshotExtraFiles(t *testing.T) {
 
 // A hostile repository cannot make Snapshot write outside its snapshot.
 func TestSnapshotRejectsEscapingFileNames(t *testing.T) {
-	h := newFakeHub(t)
-	files := loadDir(t, "../testdata/models/tiny-roberta-bf16-sharded")
+	h := hubtest.New(t)
+	files := hubtest.ReadDir(t, "../testdata/models/tiny-roberta-bf16-sharded")
 	files["model.safetensors.index.json"] = []byte(`{"weight_map": {"a": "../../../../escape.safetensors"}}`)
-	h.addCommit(repoID, "main", files)
+	h.AddCommit(repoID, "main", files)
 	cache := t.TempDir()
 	_, err := newClient(t, h, cache).Snapshot(context.Background(), repoID, "main", hub.SnapshotOptions{})
 	if err == nil || !strings.Contains(err.Error(), "invalid file name") {
 		t.Fatalf("err = %v, want an invalid file name error", err)
 	}
-	if n := h.count(func(r fakeRequest) bool { return strings.Contains(r.Path, "escape") }); n != 0 {
+	if n := h.Count(func(r hubtest.Request) bool { return strings.Contains(r.Path, "escape") }); n != 0 {
 		t.Errorf("the escaping shard was requested %d times", n)
 	}
 }
 
 func TestSnapshotPlainProgressWhenNotATerminal(t *testing.T) {
-	h := newFakeHub(t)
-	h.addCommit(repoID, "main", tinyRoberta(t))
+	h := hubtest.New(t)
+	h.AddCommit(repoID, "main", tinyRoberta(t))
 	var out bytes.Buffer
 	c := newClient(t, h, t.TempDir())
 	c.Progress = &out
