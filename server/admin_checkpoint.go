@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -58,23 +57,8 @@ func (s *Server) handleCheckpointStatus(c *gin.Context) {
 //	@Router			/admin/checkpoint [post]
 func (s *Server) handleCheckpointSwap(c *gin.Context) {
 	var req api.CheckpointRequest
-	if e := bind(c, &req); e != nil {
-		s.fail(c, e)
-		return
-	}
-	if req.Source == "" {
-		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidArgument, "source is required: a directory or a Hub id"))
-		return
-	}
-	if req.SHA256 != "" {
-		if _, err := checkpoint.ParseExpected(req.SHA256); err != nil {
-			s.fail(c, errorf(http.StatusBadRequest, CodeInvalidArgument, "%v", err))
-			return
-		}
-	}
-	m, unlock, e := s.lockAdmin()
-	if e != nil {
-		s.fail(c, e)
+	m, unlock, ok := beginAdmin(s, c, &req, validateCheckpointRequest)
+	if !ok {
 		return
 	}
 	defer unlock()
@@ -108,6 +92,19 @@ func (s *Server) handleCheckpointSwap(c *gin.Context) {
 		return
 	}
 	c.PureJSON(http.StatusOK, s.activate(m, cand, "swap", start, req.DryRun))
+}
+
+// validateCheckpointRequest requires a source and a well-formed expected sha256.
+func validateCheckpointRequest(req *api.CheckpointRequest) *Error {
+	if req.Source == "" {
+		return errorf(http.StatusBadRequest, CodeInvalidArgument, "source is required: a directory or a Hub id")
+	}
+	if req.SHA256 != "" {
+		if _, err := checkpoint.ParseExpected(req.SHA256); err != nil {
+			return errorf(http.StatusBadRequest, CodeInvalidArgument, "%v", err)
+		}
+	}
+	return nil
 }
 
 // handleRollback answers POST /admin/rollback.
@@ -169,56 +166,4 @@ func (s *Server) handleRollback(c *gin.Context) {
 		return
 	}
 	c.PureJSON(http.StatusOK, s.activate(m, cand, "rollback", start, false))
-}
-
-// lockAdmin takes the admin lock (409 when another change holds it) and returns the served model.
-func (s *Server) lockAdmin() (*served, func(), *Error) {
-	m, e := s.ready()
-	if e != nil {
-		return nil, nil, e
-	}
-	if !s.admin.mu.TryLock() {
-		return nil, nil, errorf(http.StatusConflict, CodeBusy,
-			"another admin change (swap, rollback, fuse or head change) is running: retry when it has finished")
-	}
-	// Reload under the lock: a head change may have published a new snapshot meanwhile.
-	if m, e = s.ready(); e != nil {
-		s.admin.mu.Unlock()
-		return nil, nil, e
-	}
-	return m, s.admin.mu.Unlock, nil
-}
-
-// resolve maps an admin source to a local directory, logging refused sources.
-func (s *Server) resolve(c *gin.Context, source, revision string) (checkpoint.Resolved, *Error) {
-	r := s.admin.opts.Sources
-	if r == nil {
-		r = &checkpoint.Resolver{}
-	}
-	res, err := r.Resolve(c.Request.Context(), source, revision)
-	if err != nil {
-		var forbidden *checkpoint.ForbiddenError
-		if errors.As(err, &forbidden) {
-			s.log.Warn("admin: refused checkpoint source", "source", source, "reason", forbidden.Reason,
-				"remote_addr", c.ClientIP(), "request_id", c.GetString(requestIDKey))
-		}
-		return res, sourceError(err)
-	}
-	return res, nil
-}
-
-// rejected answers a refused candidate and logs it: the served checkpoint is unchanged.
-func (s *Server) rejected(c *gin.Context, source string, e *Error) {
-	if e.Status < 500 {
-		s.log.Warn("admin: checkpoint rejected; still serving the current one", "source", source,
-			"code", e.Code, "reason", e.Message, "request_id", c.GetString(requestIDKey))
-	}
-	s.fail(c, e)
-}
-
-func revisionOr(rev string) string {
-	if rev == "" {
-		return "main"
-	}
-	return rev
 }

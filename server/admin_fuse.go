@@ -35,30 +35,8 @@ import (
 //	@Router			/admin/fuse [post]
 func (s *Server) handleFuse(c *gin.Context) {
 	var req api.FuseRequest
-	if e := bind(c, &req); e != nil {
-		s.fail(c, e)
-		return
-	}
-	switch {
-	case len(req.Sources) == 0:
-		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidArgument, "sources is empty: name the checkpoints to fuse"))
-		return
-	case req.Weights != nil && len(req.Weights) != len(req.Sources):
-		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidArgument, "%d weights for %d sources", len(req.Weights), len(req.Sources)))
-		return
-	case req.Output == "" && !req.Activate:
-		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidArgument, "nothing to do: set output, activate or both"))
-		return
-	}
-	for i, w := range req.Weights {
-		if !(w >= 0) {
-			s.fail(c, errorf(http.StatusBadRequest, CodeInvalidArgument, "weight %d is %v: weights must be non-negative", i, w))
-			return
-		}
-	}
-	m, unlock, e := s.lockAdmin()
-	if e != nil {
-		s.fail(c, e)
+	m, unlock, ok := beginAdmin(s, c, &req, validateFuseRequest)
+	if !ok {
 		return
 	}
 	defer unlock()
@@ -74,12 +52,8 @@ func (s *Server) handleFuse(c *gin.Context) {
 	}
 	out := ""
 	if req.Output != "" {
-		r := s.admin.opts.Sources
-		if r == nil {
-			r = &checkpoint.Resolver{}
-		}
 		var err error
-		if out, err = r.Output(req.Output); err != nil {
+		if out, err = s.sources().Output(req.Output); err != nil {
 			var exists *checkpoint.OutputExistsError
 			if errors.As(err, &exists) {
 				s.fail(c, errorf(http.StatusConflict, CodeOutputExists, "%v", err))
@@ -123,4 +97,23 @@ func (s *Server) handleFuse(c *gin.Context) {
 		resp.Activation = &act
 	}
 	c.PureJSON(http.StatusOK, resp)
+}
+
+// validateFuseRequest requires sources, one non-negative weight per source when weights are
+// given, and something to do (an output, activation or both).
+func validateFuseRequest(req *api.FuseRequest) *Error {
+	switch {
+	case len(req.Sources) == 0:
+		return errorf(http.StatusBadRequest, CodeInvalidArgument, "sources is empty: name the checkpoints to fuse")
+	case req.Weights != nil && len(req.Weights) != len(req.Sources):
+		return errorf(http.StatusBadRequest, CodeInvalidArgument, "%d weights for %d sources", len(req.Weights), len(req.Sources))
+	case req.Output == "" && !req.Activate:
+		return errorf(http.StatusBadRequest, CodeInvalidArgument, "nothing to do: set output, activate or both")
+	}
+	for i, w := range req.Weights {
+		if !(w >= 0) {
+			return errorf(http.StatusBadRequest, CodeInvalidArgument, "weight %d is %v: weights must be non-negative", i, w)
+		}
+	}
+	return nil
 }

@@ -33,17 +33,13 @@ import (
 //	@Router			/admin/heads [post]
 func (s *Server) handleAddHead(c *gin.Context) {
 	var req api.HeadRequest
-	if e := bind(c, &req); e != nil {
-		s.fail(c, e)
-		return
-	}
-	if req.Name == "" || req.Source == "" {
-		s.fail(c, errorf(http.StatusBadRequest, CodeInvalidArgument, "name and source are required"))
-		return
-	}
-	m, unlock, e := s.lockAdmin()
-	if e != nil {
-		s.fail(c, e)
+	m, unlock, ok := beginAdmin(s, c, &req, func(req *api.HeadRequest) *Error {
+		if req.Name == "" || req.Source == "" {
+			return errorf(http.StatusBadRequest, CodeInvalidArgument, "name and source are required")
+		}
+		return nil
+	})
+	if !ok {
 		return
 	}
 	defer unlock()
