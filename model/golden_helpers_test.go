@@ -150,3 +150,104 @@ func mustEncoder(t testing.TB, ck *Checkpoint, opts EncoderOptions) *Encoder {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// goldenCompare says what of a golden file to compare and how closely.
+type goldenCompare struct {
+	// Padded batches of similar length, as batchesBySimilarLength makes them.
+	maxBatch, maxTokens int
+	// tokenRows compares the golden's selected token_rows (large inputs); otherwise every row
+	// of last_hidden_state.
+	tokenRows bool
+	// poolings are compared with the golden's field of the same name (cls, mean, pooler).
+	poolings []Pooling
+	// heads are run on each item's <s> row and compared with head_logits[name].
+	heads map[string]*Head
+	// tol is the largest absolute difference allowed, for every quantity.
+	tol float64
+}
+
+// compareGolden runs every item of g through e in padded batches and checks each quantity
+// that c names against HF's float64 outputs, reporting the worst element of each.
+func compareGolden(t *testing.T, g goldenFile, e *Encoder, c goldenCompare) {
+	t.Helper()
+	var rows maxDiff
+	pooled := make([]maxDiff, len(c.poolings))
+	headNames := make([]string, 0, len(c.heads))
+	for name := range c.heads {
+		headNames = append(headNames, name)
+	}
+	sort.Strings(headNames)
+	logits := make([]maxDiff, len(headNames))
+	for _, batch := range batchesBySimilarLength(g.Items, c.maxBatch, c.maxTokens) {
+		o := forwardItems(t, e, g.Items, batch)
+		for j, i := range batch {
+			it := g.Items[i]
+			name := "item " + itoa(i)
+			hidden := o.Hidden(j)
+			if c.tokenRows {
+				compareTokenRows(t, &rows, name, hidden, it)
+			} else {
+				if len(hidden) != len(it.LastHiddenState) {
+					t.Fatalf("%s: %d rows, want %d", name, len(hidden), len(it.LastHiddenState))
+				}
+				for r := range hidden {
+					rows.vec(name+" row "+itoa(r), hidden[r], it.LastHiddenState[r])
+				}
+			}
+			for k, p := range c.poolings {
+				v, err := e.Pool(o, j, p, false)
+				if err != nil {
+					t.Fatalf("%s: pool %s: %v", name, p, err)
+				}
+				pooled[k].vec(name+" "+string(p), v, it.pooled(t, p))
+			}
+			for k, h := range headNames {
+				logits[k].vec(name+" "+h+" logits", c.heads[h].Logits(hidden[0]), it.HeadLogits[h])
+			}
+		}
+	}
+	if c.tokenRows {
+		rows.check(t, "token_rows", c.tol)
+	} else {
+		rows.check(t, "last_hidden_state", c.tol)
+	}
+	for k, p := range c.poolings {
+		pooled[k].check(t, string(p), c.tol)
+	}
+	for k, h := range headNames {
+		logits[k].check(t, "head_logits."+h, c.tol)
+	}
+}
+
+// compareTokenRows compares the rows a golden selected (token_rows, keyed by row index).
+func compareTokenRows(t *testing.T, rows *maxDiff, name string, hidden [][]float32, it goldenItem) {
+	t.Helper()
+	if len(hidden) != len(it.IDs) {
+		t.Fatalf("%s: %d rows, want %d", name, len(hidden), len(it.IDs))
+	}
+	if len(it.TokenRows) == 0 {
+		t.Fatalf("%s: golden has no token_rows", name)
+	}
+	for k, want := range it.TokenRows {
+		r, err := strconv.Atoi(k)
+		if err != nil || r < 0 || r >= len(hidden) {
+			t.Fatalf("%s: token row %q outside %d rows", name, k, len(hidden))
+		}
+		rows.vec(name+" row "+k, hidden[r], want)
+	}
+}
+
+// pooled is the golden vector for pooling p.
+func (it goldenItem) pooled(t *testing.T, p Pooling) []float64 {
+	t.Helper()
+	switch p {
+	case PoolCLS:
+		return it.CLS
+	case PoolMean:
+		return it.Mean
+	case PoolPooler:
+		return it.Pooler
+	}
+	t.Fatalf("golden files hold no %q pooling", p)
+	return nil
+}
