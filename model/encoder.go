@@ -3,7 +3,6 @@ package model
 import (
 	"context"
 	"fmt"
-	"math"
 	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -17,7 +16,7 @@ type EncoderOptions struct {
 	// OpenBLAS threads per matrix multiply are set process-wide by SetBLASThreads or
 	// OMP_NUM_THREADS: workers × threads should not exceed the cores.
 	Workers int
-	// MachineCache is how many compiled machines (one per padded batch×seq shape) each
+	// MachineCache is how many compiled machines (one per total token count) each
 	// worker keeps, least recently used evicted first (default 32). Compiling one costs
 	// about a millisecond; the machines share the worker's scratch memory.
 	MachineCache int
@@ -51,11 +50,11 @@ type Encoder struct {
 }
 
 // worker is one goroutine's worth of machinery: per-layer weight headers, scratch memory
-// and the compiled single-layer machines keyed by padded shape.
+// and the compiled single-layer machines keyed by the batch's total number of tokens.
 type worker struct {
 	weights  [][numLayerParams]*tensor.Dense
 	sc       *scratch
-	machines *lru.Cache[[2]int, *layerMachine]
+	machines *lru.Cache[int, *layerMachine]
 }
 
 // NewEncoder prepares ck's encoder. It checks the config and every tensor's shape; the
@@ -94,7 +93,7 @@ func (e *Encoder) newWorker(cacheSize int) (*worker, error) {
 		}
 		wk.weights = append(wk.weights, ds)
 	}
-	cache, err := lru.NewWithEvict(cacheSize, func(_ [2]int, m *layerMachine) { m.close() })
+	cache, err := lru.NewWithEvict(cacheSize, func(_ int, m *layerMachine) { m.close() })
 	if err != nil {
 		return nil, fmt.Errorf("machine cache: %w", err)
 	}
@@ -112,10 +111,11 @@ func (e *Encoder) CheckpointID() string { return e.id() }
 func (e *Encoder) HasPooler() bool { return e.w.poolerW != nil }
 
 // Forward encodes a batch of token-id sequences (each with its specials, unpadded). The
-// batch is padded to its longest sequence with the config's pad id and padded keys are
-// masked, so each sequence's rows equal running it alone. It returns an error for an empty
-// batch, an empty or over-long sequence or an id outside the vocabulary (an *InputError),
-// and ctx's error if ctx ends between layers or while waiting for a worker.
+// sequences are packed back to back, without padding: the linear layers run on real tokens
+// only and attention on each sequence's own block, so each sequence's rows equal running it
+// alone and a mixed-length batch costs its total tokens, not batch × longest. It returns an
+// error for an empty batch, an empty or over-long sequence or an id outside the vocabulary
+// (an *InputError), and ctx's error if ctx ends between layers or while waiting for a worker.
 func (e *Encoder) Forward(ctx context.Context, ids [][]int32) (*Output, error) {
 	if err := e.checkInput(ids); err != nil {
 		return nil, err
@@ -131,21 +131,20 @@ func (e *Encoder) Forward(ctx context.Context, ids [][]int32) (*Output, error) {
 }
 
 func (e *Encoder) forward(ctx context.Context, wk *worker, ids [][]int32) (*Output, error) {
-	batch, seq := len(ids), 0
+	tokens := 0
 	for _, s := range ids {
-		seq = max(seq, len(s))
+		tokens += len(s)
 	}
-	key := [2]int{batch, seq}
-	lm, ok := wk.machines.Get(key)
+	lm, ok := wk.machines.Get(tokens)
 	if !ok {
 		var err error
-		if lm, err = newLayerMachine(e.cfg, wk.sc, &wk.weights[0], batch, seq); err != nil {
+		if lm, err = newLayerMachine(e.cfg, wk.sc, &wk.weights[0], tokens); err != nil {
 			return nil, fmt.Errorf("forward: %w", err)
 		}
-		wk.machines.Add(key, lm)
+		wk.machines.Add(tokens, lm)
 	}
-	x, mask := lm.bindInputs()
-	e.embed(x, mask, ids, seq)
+	x, lens := lm.bindInputs()
+	e.embed(x, lens, ids)
 	for l := range wk.weights {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("forward: before layer %d: %w", l, err)
@@ -154,42 +153,37 @@ func (e *Encoder) forward(ctx context.Context, wk *worker, ids [][]int32) (*Outp
 			return nil, fmt.Errorf("forward: layer %d: %w", l, err)
 		}
 	}
-	return newOutput(x, ids, seq, e.cfg.HiddenSize), nil
+	return newOutput(x, ids, e.cfg.HiddenSize), nil
 }
 
-// maskedKey is the additive attention mask of a padded key: HF's float32 minimum, finite
-// so a row's maximum stays finite, and large enough that exp underflows to exactly 0.
-const maskedKey = -math.MaxFloat32
-
-// embed writes the embedding output of the padded batch into x ([batch·seq, hidden]) and
-// the additive key mask into mask ([batch, seq]). Like HF's RobertaEmbeddings with
+// embed writes the embedding output of the packed batch into x ([tokens, hidden], the
+// sequences back to back) and each token's sequence length into lens ([1, tokens]; the
+// attention op finds the sequences from it). Like HF's RobertaEmbeddings with
 // token_type_ids 0: word + position + token type, then LayerNorm. Position ids follow
 // create_position_ids_from_input_ids: pad tokens get pad_token_id, other tokens count up
 // from pad_token_id+1, so a pad id inside a text does not advance the count.
-func (e *Encoder) embed(x, mask []float32, ids [][]int32, seq int) {
+func (e *Encoder) embed(x, lens []float32, ids [][]int32) {
 	c := e.cfg
 	h, pad := c.HiddenSize, int32(c.PadTokenID)
 	typ := e.w.tokenType.data[:h]
-	for b, s := range ids {
+	r := 0
+	for _, s := range ids {
 		pos := c.PadTokenID
-		for t := 0; t < seq; t++ {
-			id, p := pad, c.PadTokenID
-			mask[b*seq+t] = maskedKey
-			if t < len(s) {
-				id = s[t]
-				mask[b*seq+t] = 0
-				if id != pad {
-					pos++
-					p = pos
-				}
+		for _, id := range s {
+			p := c.PadTokenID
+			if id != pad {
+				pos++
+				p = pos
 			}
-			row := x[(b*seq+t)*h : (b*seq+t+1)*h]
+			lens[r] = float32(len(s))
+			row := x[r*h : (r+1)*h]
 			word := e.w.word.data[int(id)*h : int(id+1)*h]
 			position := e.w.position.data[p*h : (p+1)*h]
 			for i := range row {
 				row[i] = word[i] + position[i] + typ[i]
 			}
 			layerNormRow(row, row, e.w.embGamma, e.w.embBeta, c.LayerNormEps)
+			r++
 		}
 	}
 }

@@ -7,7 +7,8 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// layerMachine is one compiled single-layer encoder graph for a padded (batch, seq) shape.
+// layerMachine is one compiled single-layer encoder graph for a packed batch of n tokens
+// (any number of sequences whose lengths add up to n).
 // All layers run through the same machine: before each run, gorgonia.Let rebinds the
 // layer's weights (no recompilation), and the layer's output is copied back into the
 // input buffer for the next layer.
@@ -16,38 +17,38 @@ import (
 // Gorgonia's TapeMachine keeps run state in itself and crashes or returns wrong results
 // when shared.
 type layerMachine struct {
-	batch, seq, hidden int
-	sc                 *scratch
-	vm                 G.VM
-	x, mask, out       *G.Node
-	params             [numLayerParams]*G.Node
-	xDense, maskDense  *tensor.Dense
+	tokens, hidden    int
+	sc                *scratch
+	vm                G.VM
+	x, lens, out      *G.Node
+	params            [numLayerParams]*G.Node
+	xDense, lensDense *tensor.Dense
 }
 
 // Scratch slots used for the machine inputs (after the op slots).
 const (
-	slotInput = slotScores + 1 + iota
-	slotMask
+	slotInput = slotNoMask + 1 + iota
+	slotLens
 )
 
-// newLayerMachine builds and compiles the layer graph for batch×seq tokens:
+// newLayerMachine builds and compiles the layer graph for n packed tokens:
 //
 //	qkv   = x·W_qkvᵀ + b_qkv                      (linear)
-//	ctx   = MultiHeadAttention(qkv, mask)         (fused masked attention)
+//	ctx   = MultiHeadAttention(qkv, lens)         (fused attention within each sequence)
 //	h1    = LayerNorm(ctx·W_oᵀ + b_o + x)         (linear, add+LayerNorm)
 //	h2    = LayerNorm(GELU(h1·W_iᵀ + b_i)·W_o2ᵀ + b_o2 + h1)
-func newLayerMachine(cfg Config, sc *scratch, weights *[numLayerParams]*tensor.Dense, batch, seq int) (lm *layerMachine, err error) {
+func newLayerMachine(cfg Config, sc *scratch, weights *[numLayerParams]*tensor.Dense, n int) (lm *layerMachine, err error) {
 	defer func() {
 		// NewTapeMachine panics when compilation fails; turn that into an error.
 		if r := recover(); r != nil {
-			lm, err = nil, fmt.Errorf("compile layer graph %dx%d: %v", batch, seq, r)
+			lm, err = nil, fmt.Errorf("compile layer graph for %d tokens: %v", n, r)
 		}
 	}()
-	h, n := cfg.HiddenSize, batch*seq
+	h := cfg.HiddenSize
 	g := G.NewGraph()
-	lm = &layerMachine{batch: batch, seq: seq, hidden: h, sc: sc}
+	lm = &layerMachine{tokens: n, hidden: h, sc: sc}
 	lm.x = G.NewMatrix(g, G.Float32, G.WithShape(n, h), G.WithName("x"))
-	lm.mask = G.NewMatrix(g, G.Float32, G.WithShape(batch, seq), G.WithName("mask"))
+	lm.lens = G.NewMatrix(g, G.Float32, G.WithShape(1, n), G.WithName("lens"))
 	for i, w := range weights {
 		lm.params[i] = G.NewMatrix(g, G.Float32, G.WithShape(w.Shape()...), G.WithName(fmt.Sprintf("param%d", i)), G.WithValue(w))
 	}
@@ -63,8 +64,8 @@ func newLayerMachine(cfg Config, sc *scratch, weights *[numLayerParams]*tensor.D
 	eps := cfg.LayerNormEps
 	qkv := apply(newLinearOp("qkv", sc, slotQKV, false), lm.x, p[pQKVWeight], p[pQKVBias])
 	attn := &attentionOp{opBase: opBase{name: "attention", sc: sc, slot: slotContext},
-		batch: batch, seq: seq, heads: cfg.NumAttentionHeads, headDim: cfg.HeadDim()}
-	ctx := apply(attn, qkv, lm.mask)
+		tokens: n, heads: cfg.NumAttentionHeads, headDim: cfg.HeadDim()}
+	ctx := apply(attn, qkv, lm.lens)
 	ao := apply(newLinearOp("attention.output", sc, slotAttnOut, false), ctx, p[pAttnOutWeight], p[pAttnOutBias])
 	h1 := apply(&addNormOp{opBase: opBase{name: "attention.norm", sc: sc, slot: slotHidden1}, eps: eps},
 		ao, lm.x, p[pAttnNormGamma], p[pAttnNormBeta])
@@ -73,13 +74,13 @@ func newLayerMachine(cfg Config, sc *scratch, weights *[numLayerParams]*tensor.D
 	lm.out = apply(&addNormOp{opBase: opBase{name: "output.norm", sc: sc, slot: slotHidden2}, eps: eps},
 		fo, h1, p[pOutNormGamma], p[pOutNormBeta])
 	if err != nil {
-		return nil, fmt.Errorf("build layer graph %dx%d: %w", batch, seq, err)
+		return nil, fmt.Errorf("build layer graph for %d tokens: %w", n, err)
 	}
 	lm.bindInputs()
 	if err := G.Let(lm.x, lm.xDense); err != nil {
 		return nil, err
 	}
-	if err := G.Let(lm.mask, lm.maskDense); err != nil {
+	if err := G.Let(lm.lens, lm.lensDense); err != nil {
 		return nil, err
 	}
 	lm.vm = G.NewTapeMachine(g, G.EvalMode())
@@ -88,17 +89,17 @@ func newLayerMachine(cfg Config, sc *scratch, weights *[numLayerParams]*tensor.D
 
 // bindInputs (re)creates the input headers over the worker's scratch, which another
 // machine of the same worker may have grown since this one last ran.
-func (lm *layerMachine) bindInputs() (x, mask []float32) {
-	n := lm.batch * lm.seq
+func (lm *layerMachine) bindInputs() (x, lens []float32) {
+	n := lm.tokens
 	x = lm.sc.get(slotInput, n*lm.hidden)
-	mask = lm.sc.get(slotMask, n)
+	lens = lm.sc.get(slotLens, n)
 	if lm.xDense == nil || &lm.xDense.Data().([]float32)[0] != &x[0] {
 		lm.xDense = tensor.New(tensor.WithShape(n, lm.hidden), tensor.WithBacking(x))
 	}
-	if lm.maskDense == nil || &lm.maskDense.Data().([]float32)[0] != &mask[0] {
-		lm.maskDense = tensor.New(tensor.WithShape(lm.batch, lm.seq), tensor.WithBacking(mask))
+	if lm.lensDense == nil || &lm.lensDense.Data().([]float32)[0] != &lens[0] {
+		lm.lensDense = tensor.New(tensor.WithShape(1, n), tensor.WithBacking(lens))
 	}
-	return x, mask
+	return x, lens
 }
 
 // runLayer binds one layer's weights and runs the graph; the result is written back into
@@ -107,8 +108,8 @@ func (lm *layerMachine) runLayer(weights *[numLayerParams]*tensor.Dense, x []flo
 	if err := G.Let(lm.x, lm.xDense); err != nil {
 		return fmt.Errorf("bind input: %w", err)
 	}
-	if err := G.Let(lm.mask, lm.maskDense); err != nil {
-		return fmt.Errorf("bind mask: %w", err)
+	if err := G.Let(lm.lens, lm.lensDense); err != nil {
+		return fmt.Errorf("bind lengths: %w", err)
 	}
 	for i, w := range weights {
 		if err := G.Let(lm.params[i], w); err != nil {

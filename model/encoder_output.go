@@ -7,12 +7,15 @@ type Output struct {
 	seqs   [][]float32 // per sequence, its real tokens' rows, row-major [tokens, hidden]
 }
 
-// newOutput copies each sequence's real-token rows out of the padded [batch·seq, hidden] x.
-func newOutput(x []float32, ids [][]int32, seq, hidden int) *Output {
+// newOutput copies each sequence's rows out of the packed [tokens, hidden] x (the
+// sequences back to back, in batch order).
+func newOutput(x []float32, ids [][]int32, hidden int) *Output {
 	o := &Output{hidden: hidden, seqs: make([][]float32, len(ids))}
+	start := 0
 	for b, s := range ids {
-		start := b * seq * hidden
-		o.seqs[b] = append([]float32(nil), x[start:start+len(s)*hidden]...)
+		end := start + len(s)*hidden
+		o.seqs[b] = append([]float32(nil), x[start:end]...)
+		start = end
 	}
 	return o
 }

@@ -142,15 +142,15 @@ func (o *linearOp) Do(vs ...G.Value) (G.Value, error) {
 	return y, nil
 }
 
-// attentionOp is fused multi-head self-attention over a padded batch. Inputs: the packed
-// projections QKV [batch·seq, 3·hidden] (query | key | value, each head a contiguous
-// headDim block) and the additive key mask [batch, seq] (0 for real tokens, then a large
-// negative for the padding at the end). Per sequence and head it forms the scores Q·Kᵀ/√d
-// with one sgemm, applies the mask and a per-row stable softmax, and multiplies by V into
-// the context [batch·seq, hidden].
+// attentionOp is fused multi-head self-attention over a packed batch (sequences back to
+// back, no padding). Inputs: the projections QKV [tokens, 3·hidden] (query | key | value,
+// each head a contiguous headDim block) and lens [1, tokens], each token's sequence length
+// (a sequence of length L is L consecutive rows). Per sequence and head it forms the scores
+// Q·Kᵀ/√d with one sgemm, applies a per-row stable softmax, and multiplies by V into the
+// context [tokens, hidden]. Nothing is masked: a sequence only ever sees its own keys.
 type attentionOp struct {
 	opBase
-	batch, seq, heads, headDim int
+	tokens, heads, headDim int
 }
 
 func (o *attentionOp) Arity() int       { return 2 }
@@ -163,58 +163,45 @@ func (o *attentionOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 		return nil, err
 	}
 	h := o.heads * o.headDim
-	if s[0][0] != o.batch*o.seq || s[0][1] != 3*h || s[1][0] != o.batch || s[1][1] != o.seq {
-		return nil, fmt.Errorf("%s: qkv %v, mask %v do not fit batch %d seq %d", o.name, s[0], s[1], o.batch, o.seq)
+	if s[0][0] != o.tokens || s[0][1] != 3*h || s[1][0] != 1 || s[1][1] != o.tokens {
+		return nil, fmt.Errorf("%s: qkv %v, lens %v do not fit %d tokens", o.name, s[0], s[1], o.tokens)
 	}
-	return tensor.Shape{o.batch * o.seq, h}, nil
+	return tensor.Shape{o.tokens, h}, nil
 }
 
 func (o *attentionOp) Do(vs ...G.Value) (G.Value, error) {
-	B, S, d := o.batch, o.seq, o.headDim
+	T, d := o.tokens, o.headDim
 	H := o.heads * d
-	qkv, err := float32s(vs[0], o.name+" qkv", B*S, 3*H)
+	qkv, err := float32s(vs[0], o.name+" qkv", T, 3*H)
 	if err != nil {
 		return nil, err
 	}
-	mask, err := float32s(vs[1], o.name+" mask", B, S)
+	lens, err := float32s(vs[1], o.name+" lens", 1, T)
 	if err != nil {
 		return nil, err
 	}
-	y, ctx := o.output(B*S, H)
+	y, ctx := o.output(T, H)
 	nh := o.heads
-	scores := o.sc.get(slotScores, nh*S*S)
 	scale := float32(1 / math.Sqrt(float64(d)))
-	for b := 0; b < B; b++ {
-		rows := qkv[b*S*3*H:]
-		m := mask[b*S : (b+1)*S]
-		// Padding sits at the end of a sequence: keys from L on are masked and would get
-		// exactly zero weight, and the rows of padding queries are discarded, so only the
-		// L×L block is computed. Padding rows of the context are zeroed to stay finite.
-		L := realLength(m)
-		clear(ctx[(b*S+L)*H : (b+1)*S*H])
-		if L == 0 {
-			continue
+	for start := 0; start < T; {
+		L := int(lens[start])
+		if L < 1 || start+L > T {
+			return nil, fmt.Errorf("%s: token %d: sequence length %v does not fit %d tokens", o.name, start, lens[start], T)
 		}
-		// Scores of every head of sequence b: [heads][L queries][L keys].
+		rows := qkv[start*3*H:]
+		scores := o.sc.get(slotScores, nh*L*L)
+		zeros := o.sc.get(slotNoMask, L)
+		// Scores of every head of the sequence: [heads][L queries][L keys].
 		for h := 0; h < nh; h++ {
 			sgemm(false, true, L, L, d, scale, rows[h*d:], 3*H, rows[H+h*d:], 3*H, 0, scores[h*L*L:], L)
 		}
-		parallelFor(nh*L, 32, func(lo, hi int) { softmaxRows(scores[lo*L:hi*L], m, L) })
+		parallelFor(nh*L, 32, func(lo, hi int) { softmaxRows(scores[lo*L:hi*L], zeros, L) })
 		for h := 0; h < nh; h++ {
-			sgemm(false, false, L, d, L, 1, scores[h*L*L:], L, rows[2*H+h*d:], 3*H, 0, ctx[b*S*H+h*d:], H)
+			sgemm(false, false, L, d, L, 1, scores[h*L*L:], L, rows[2*H+h*d:], 3*H, 0, ctx[start*H+h*d:], H)
 		}
+		start += L
 	}
 	return y, nil
-}
-
-// realLength is the number of leading unmasked keys (the sequence's real tokens).
-func realLength(mask []float32) int {
-	for i, v := range mask {
-		if v != 0 {
-			return i
-		}
-	}
-	return len(mask)
 }
 
 // addNormOp computes LayerNorm(X + R)·γ + β row by row (HF's BertSelfOutput/BertOutput

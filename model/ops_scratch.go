@@ -2,7 +2,7 @@ package model
 
 // scratch is the reusable memory of one worker. Every op of every machine the worker owns
 // draws its output from a numbered slot; machines of one worker never run at the same time,
-// so they can share slots, and memory stays bounded by the worker's largest shape: about
+// so they can share slots, and memory stays bounded by the worker's largest batch: about
 // 40 KiB per token of the largest batch for roberta-base (e.g. ~165 MiB at 32×128), plus
 // heads·seq² floats for attention scores. Callers bound it by bounding batch·seq.
 type scratch struct {
@@ -30,4 +30,5 @@ const (
 	slotFFNOut
 	slotHidden2
 	slotScores
+	slotNoMask // zeros: the softmax mask of a sequence without padding
 )
