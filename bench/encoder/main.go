@@ -65,7 +65,7 @@ func run(shapes string, warmup, runs int, maxSeconds time.Duration, threads int,
 		ids := randomIDs(cfg, batch, seq)
 		ctx := context.Background()
 		r, err := cleanBench(func() error { _, err := enc.Forward(ctx, ids); return err },
-			warmup, runs, maxSeconds, 120*time.Second)
+			warmup, runs, maxSeconds, quietWait())
 		if err != nil {
 			// A box too busy for a single clean run: say so and go on with the next shape.
 			fmt.Printf("%s: %v\n", s, err)
@@ -85,6 +85,15 @@ func run(shapes string, warmup, runs int, maxSeconds time.Duration, threads int,
 		return os.WriteFile(jsonOut, raw, 0o644)
 	}
 	return nil
+}
+
+// quietWait is how long to wait for a quiet box before a shape and after a contended run:
+// $QUIET_WAIT seconds, as for the peers' cleantime.py, default 120.
+func quietWait() time.Duration {
+	if v, err := strconv.ParseFloat(os.Getenv("QUIET_WAIT"), 64); err == nil && v >= 0 {
+		return time.Duration(v * float64(time.Second))
+	}
+	return 120 * time.Second
 }
 
 // randomIDs is a batch of random ordinary tokens framed by <s> … </s>.
