@@ -31,23 +31,14 @@ func defaultConfig() Config {
 
 // RobertaBaseConfig is the exact geometry of roberta-base (and of ibm/ColD-Fusion, which
 // shares it): 12 layers of width 768 with 12 heads, FFN 3072, 514 positions (512 tokens after
-// RoBERTa's pad offset), one token type, LayerNorm eps 1e-5, exact-erf GELU.
+// RoBERTa's pad offset), one token type, LayerNorm eps 1e-5, exact-erf GELU. It differs from
+// RobertaConfig's defaults only in those last three numbers.
 func RobertaBaseConfig() Config {
-	return Config{
-		ModelType:             "roberta",
-		VocabSize:             50265,
-		HiddenSize:            768,
-		NumHiddenLayers:       12,
-		NumAttentionHeads:     12,
-		IntermediateSize:      3072,
-		MaxPositionEmbeddings: 514,
-		TypeVocabSize:         1,
-		LayerNormEps:          1e-5,
-		PadTokenID:            1,
-		BosTokenID:            0,
-		EosTokenID:            2,
-		HiddenAct:             "gelu",
-	}
+	c := defaultConfig()
+	c.MaxPositionEmbeddings = 514
+	c.TypeVocabSize = 1
+	c.LayerNormEps = 1e-5
+	return c
 }
 
 // supportedActivations lists the hidden_act values the encoder implements. HF's "gelu" is the

@@ -35,6 +35,18 @@ func (e *ConfigError) Error() string {
 
 func (e *ConfigError) Unwrap() error { return e.Err }
 
+// located appends to a tensor error's message where it happened (" in source") and why
+// (" (reason)"), each only when known.
+func located(msg, source, reason string) string {
+	if source != "" {
+		msg += " in " + source
+	}
+	if reason != "" {
+		msg += " (" + reason + ")"
+	}
+	return msg
+}
+
 // MissingTensorError says a tensor the config requires is absent (or only part of an optional
 // group such as the classification head is present).
 type MissingTensorError struct {
@@ -44,14 +56,7 @@ type MissingTensorError struct {
 }
 
 func (e *MissingTensorError) Error() string {
-	msg := "missing tensor " + e.Tensor
-	if e.Source != "" {
-		msg += " in " + e.Source
-	}
-	if e.Reason != "" {
-		msg += " (" + e.Reason + ")"
-	}
-	return msg
+	return located("missing tensor "+e.Tensor, e.Source, e.Reason)
 }
 
 // ShapeError says a tensor's shape disagrees with the config (or with its sibling tensors).
@@ -64,14 +69,7 @@ type ShapeError struct {
 }
 
 func (e *ShapeError) Error() string {
-	msg := fmt.Sprintf("tensor %s has shape %v, want %v", e.Tensor, e.Got, e.Want)
-	if e.Source != "" {
-		msg += " in " + e.Source
-	}
-	if e.Reason != "" {
-		msg += " (" + e.Reason + ")"
-	}
-	return msg
+	return located(fmt.Sprintf("tensor %s has shape %v, want %v", e.Tensor, e.Got, e.Want), e.Source, e.Reason)
 }
 
 // NonFiniteError says a tensor holds a NaN or an infinity, which would poison every output.
@@ -83,11 +81,7 @@ type NonFiniteError struct {
 }
 
 func (e *NonFiniteError) Error() string {
-	msg := fmt.Sprintf("tensor %s holds non-finite value %v at flat index %d", e.Tensor, e.Value, e.Index)
-	if e.Source != "" {
-		msg += " in " + e.Source
-	}
-	return msg
+	return located(fmt.Sprintf("tensor %s holds non-finite value %v at flat index %d", e.Tensor, e.Value, e.Index), e.Source, "")
 }
 
 // TruncatedFileError says a file ends before the data its header promises.
