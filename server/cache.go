@@ -1,9 +1,8 @@
 package server
 
 import (
+	"fmt"
 	"math"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -37,16 +36,6 @@ func (k cacheKey) size() int64 {
 	return int64(len(k.checkpoint) + len(k.pooling) + len(k.text) + 16)
 }
 
-// String renders the key for logs and tests (never used as the map key: the struct is).
-func (k cacheKey) String() string {
-	var b strings.Builder
-	b.WriteString(k.checkpoint)
-	b.WriteString("/" + string(k.pooling) + "/norm=" + strconv.FormatBool(k.normalize))
-	b.WriteString("/trunc=" + strconv.FormatBool(k.truncate) + "/max=" + strconv.Itoa(k.maxTokens) + "/")
-	b.WriteString(strconv.Quote(k.text))
-	return b.String()
-}
-
 // cacheEntry is one cached result: the pooled (and, when asked, normalised) vector and the
 // number of tokens the text had, which the response's usage and the metrics need.
 type cacheEntry struct {
@@ -70,21 +59,22 @@ type embedCache struct {
 	hits, misses, evictions prometheus.Counter
 }
 
-// newEmbedCache returns a cache of at most limit bytes, or nil (disabled) when limit is 0.
-func newEmbedCache(limit int64, m *metrics) *embedCache {
+// newEmbedCache returns a cache of at most limit bytes, or nil (disabled) when limit is not
+// positive.
+func newEmbedCache(limit int64, m *metrics) (*embedCache, error) {
 	if limit <= 0 {
-		return nil
+		return nil, nil
 	}
 	c := &embedCache{limit: limit, hits: m.cacheHits, misses: m.cacheMisses, evictions: m.cacheEvictions}
 	// The count bound is never the binding one: the byte bound evicts first.
 	l, err := simplelru.NewLRU[cacheKey, cacheEntry](math.MaxInt32, func(k cacheKey, e cacheEntry) {
 		c.bytes -= k.size() + e.size() // called under c.mu, by Add/RemoveOldest
 	})
-	if err != nil { // only for a non-positive size
-		panic(err)
+	if err != nil {
+		return nil, fmt.Errorf("embedding cache: %w", err)
 	}
 	c.lru = l
-	return c
+	return c, nil
 }
 
 // get returns the entry for k and counts a hit or a miss.

@@ -196,7 +196,10 @@ func TestEmbedCacheByteBound(t *testing.T) {
 	}
 	entry := func() cacheEntry { return cacheEntry{vec: make([]float32, 32), tokens: 3} }
 	per := key(0).size() + entry().size()
-	c := newEmbedCache(3*per+per/2, m) // room for three entries
+	c, err := newEmbedCache(3*per+per/2, m) // room for three entries
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range 3 {
 		c.add(key(i), entry())
 	}
@@ -220,8 +223,8 @@ func TestEmbedCacheByteBound(t *testing.T) {
 	if _, ok := c.get(key(9)); ok {
 		t.Error("an entry larger than the cache was stored")
 	}
-	if newEmbedCache(0, m) != nil {
-		t.Error("a zero limit built a cache")
+	if off, err := newEmbedCache(0, m); off != nil || err != nil {
+		t.Errorf("a zero limit built a cache (%v)", err)
 	}
 	var off *embedCache
 	off.add(key(1), entry())

@@ -91,7 +91,11 @@ func New(opts Options) (*Server, error) {
 		_, b := s.cache.usage()
 		return float64(b)
 	})
-	s.cache = newEmbedCache(opts.CacheBytes, s.metrics)
+	cache, err := newEmbedCache(opts.CacheBytes, s.metrics)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.cache = cache
 	s.router = s.routes()
 	return s, nil
 }
