@@ -3,7 +3,8 @@
 //
 //   - throughput: C concurrent clients POST /v1/embed with one text of 1–62 words (3–64 tokens
 //     with <s> and </s>) each, for a bounded time; tokens/s and p50/p99 latency, against
-//     model.Encoder.Forward on batches of C texts drawn from the same length mix;
+//     model.Encoder.Forward on batches of the server's mean batch size drawn from the same
+//     length mix;
 //   - latency: one 16-token request at a time on the idle server, against a raw 1×16 forward;
 //   - memory: VmRSS before and after, the weight bytes, and an optional soak under load.
 //
@@ -21,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -143,9 +145,6 @@ func run(c config) error {
 	var reps []repeat
 	for r := 0; r < c.repeats; r++ {
 		var rep repeat
-		if rep.raw, err = rawMix(ctx, raw, gen, c.clients, c.maxWords, c.duration); err != nil {
-			return err
-		}
 		before, err := cl.batchStats()
 		if err != nil {
 			return err
@@ -158,6 +157,11 @@ func run(c config) error {
 			return err
 		}
 		rep.meanBatch = (after.sum - before.sum) / max(1, after.count-before.count)
+		// The same mix: the server's mean batch size over the same length distribution.
+		rep.rawBatch = max(1, int(math.Round(rep.meanBatch)))
+		if rep.raw, err = rawMix(ctx, raw, gen, rep.rawBatch, c.maxWords, c.duration); err != nil {
+			return err
+		}
 		if rep.raw1x16, err = rawSingle(ctx, raw, gen, c.single); err != nil {
 			return err
 		}
@@ -177,15 +181,25 @@ func run(c config) error {
 		activations:    activationBytes(cfg, c.maxBatchTokens) * int64(c.workers),
 		mixActivations: activationBytes(cfg, c.clients*(c.maxWords+2)) * int64(c.workers)}
 	if c.soak > 0 {
-		fmt.Printf("# soak: %v under load\n", c.soak)
-		var soakRes loadResult
-		if soakRes, err = load(ctx, cl, gen, c.clients, c.maxWords, c.soak); err != nil {
-			return err
+		// Load in eight slices, reading RSS after each: a leak grows slice after slice, while
+		// caches (compiled machines, GC heap headroom) level off after the first ones.
+		fmt.Printf("# soak: %v under load, RSS after each eighth:", c.soak)
+		total := loadResult{}
+		for range 8 {
+			part, err := load(ctx, cl, gen, c.clients, c.maxWords, c.soak/8)
+			if err != nil {
+				return err
+			}
+			total.requests += part.requests
+			total.tokens += part.tokens
+			total.elapsed += part.elapsed
+			total.latencies = append(total.latencies, part.latencies...)
+			mem.soakRSS = append(mem.soakRSS, readRSS())
+			fmt.Printf(" %.0f", float64(mem.soakRSS[len(mem.soakRSS)-1])/(1<<20))
 		}
-		runtime.GC()
+		fmt.Printf(" MiB\n# soak: %s\n", total)
 		mem.afterSoak = readRSS()
 		mem.soak = c.soak
-		fmt.Printf("# soak: %s\n", soakRes)
 	}
 	mem.peak = readHWM()
 	report(c, reps, mem)

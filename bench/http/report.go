@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// repeat is one alternating round: raw mix, HTTP load, raw 1×16, HTTP single.
+// repeat is one alternating round: HTTP load, raw mix, raw 1×16, HTTP single.
 type repeat struct {
+	rawBatch  int
 	raw       rawResult
 	http      loadResult
 	meanBatch float64
@@ -25,8 +26,8 @@ func (r repeat) singleRatio() float64 {
 }
 
 func (r repeat) line(i int) string {
-	return fmt.Sprintf("repeat %d: raw %.0f tokens/s (%d batches) | http %s, mean batch %.1f | ratio %.3f | "+
-		"single p50 %v vs raw 1x16 p50 %v (x%.2f)", i, r.raw.tokensPerSec(), r.raw.batches, r.http, r.meanBatch,
+	return fmt.Sprintf("repeat %d: http %s, mean batch %.1f | raw %.0f tokens/s (%d batches of %d) | ratio %.3f | "+
+		"single p50 %v vs raw 1x16 p50 %v (x%.2f)", i, r.http, r.meanBatch, r.raw.tokensPerSec(), r.raw.batches, r.rawBatch,
 		r.ratio(), percentile(r.single, 50).Round(10*time.Microsecond), percentile(r.raw1x16, 50).Round(10*time.Microsecond), r.singleRatio())
 }
 
@@ -35,6 +36,7 @@ type memory struct {
 	start, beforeServer, server, afterRepeats, beforeSoak, afterSoak, peak int64
 	weights, activations, mixActivations                                   int64
 	soak                                                                   time.Duration
+	soakRSS                                                                []int64 // after each eighth of the soak
 }
 
 func report(c config, reps []repeat, m memory) {
@@ -50,7 +52,7 @@ func report(c config, reps []repeat, m memory) {
 	fmt.Printf("\n## Results over %d repeats: median (min–max)\n\n", len(reps))
 	fmt.Println("| measure | value | target |")
 	fmt.Println("| --- | --- | --- |")
-	fmt.Printf("| raw encoder, batches of %d texts of 3–%d tokens (tokens/s) | %s | |\n", c.clients, c.maxWords+2, col(func(r repeat) float64 { return r.raw.tokensPerSec() }))
+	fmt.Printf("| raw encoder, batches of the server's mean size, texts of 3–%d tokens (tokens/s) | %s | |\n", c.maxWords+2, col(func(r repeat) float64 { return r.raw.tokensPerSec() }))
 	fmt.Printf("| HTTP, %d clients (tokens/s) | %s | |\n", c.clients, col(func(r repeat) float64 { return r.http.tokensPerSec() }))
 	fmt.Printf("| HTTP / raw throughput | %s | ≥ 0.85 |\n", col(func(r repeat) float64 { return r.ratio() }))
 	fmt.Printf("| HTTP p50 latency (ms) | %s | |\n", col(func(r repeat) float64 { return ms(percentile(r.http.latencies, 50)) }))
@@ -69,8 +71,12 @@ func report(c config, reps []repeat, m memory) {
 	fmt.Printf("- serving RSS / (weights + max-batch activations) = %.2f (target ≤ 1.3); / (weights + load-mix activations) = %.2f\n",
 		float64(m.beforeSoak)/bound, float64(m.beforeSoak)/float64(m.weights+m.mixActivations))
 	if m.soak > 0 {
-		fmt.Printf("- soak %v: RSS before %s, after %s (%+.1f%%)\n", m.soak, mib(m.beforeSoak), mib(m.afterSoak),
+		fmt.Printf("- soak %v: RSS before %s (just after freeing the raw encoder), after %s (%+.1f%%)\n", m.soak, mib(m.beforeSoak), mib(m.afterSoak),
 			100*(float64(m.afterSoak)/float64(m.beforeSoak)-1))
+		if n := len(m.soakRSS); n >= 2 {
+			fmt.Printf("- soak growth from the first eighth (%s) to the last (%s): %+.1f%%\n", mib(m.soakRSS[0]), mib(m.soakRSS[n-1]),
+				100*(float64(m.soakRSS[n-1])/float64(m.soakRSS[0])-1))
+		}
 	}
 }
 
