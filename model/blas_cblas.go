@@ -1,4 +1,4 @@
-//go:build cgo && !noblas
+//go:build cgo && !noblas && !dnnl
 
 package model
 
