@@ -95,6 +95,10 @@ func (r benchResult) String() string {
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
+// keepContended (the -keep-contended flag) keeps contended calls, still counting them, for a
+// box that is never quiet: then only same-window, alternating comparisons mean anything.
+var keepContended bool
+
 // cleanBench mirrors cleantime.clean_bench: warm up, then time calls until runs clean ones
 // (or maxSeconds once minRuns are clean, or 2·maxSeconds), dropping contended calls.
 func cleanBench(fn func() error, warmup, runs int, maxSeconds, quietWait time.Duration) (benchResult, error) {
@@ -119,7 +123,11 @@ func cleanBench(fn func() error, warmup, runs int, maxSeconds, quietWait time.Du
 		psi := psiSome() - p0
 		if foreign > tolAbs+tolFrac*ncpu*dt.Seconds() || psi > psiAbs+psiFrac*dt.Seconds() {
 			res.Dropped++
-			waitQuiet(0.05, time.Second, quietWait)
+			if keepContended {
+				clean = append(clean, dt)
+			} else {
+				waitQuiet(0.05, time.Second, quietWait)
+			}
 		} else {
 			clean = append(clean, dt)
 		}

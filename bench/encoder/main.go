@@ -27,7 +27,7 @@ type shapeResult struct {
 	MaxMS     float64 `json:"max_ms"`
 	TokensSec float64 `json:"tokens_per_s"`
 	Runs      int     `json:"runs"`
-	Dropped   int     `json:"dropped_contended"`
+	Dropped   int     `json:"dropped_contended"` // with -keep-contended: kept, not dropped
 }
 
 func main() {
@@ -37,6 +37,7 @@ func main() {
 	maxSec := flag.Float64("max-seconds-per-shape", 40, "then stop at >= 5 clean runs")
 	threads := flag.Int("threads", 0, "BLAS threads (0: OMP_NUM_THREADS / library default)")
 	jsonOut := flag.String("json", "", "also write results as JSON here")
+	flag.BoolVar(&keepContended, "keep-contended", false, "keep (and count) runs overlapped by other load instead of retrying them")
 	flag.Parse()
 	if err := run(*shapes, *warmup, *runs, time.Duration(*maxSec*float64(time.Second)), *threads, *jsonOut); err != nil {
 		slog.Error("bench failed", "err", err)
