@@ -15,7 +15,7 @@ RUN make test && make build
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-	&& apt-get install -y --no-install-recommends libopenblas0-openmp \
+	&& apt-get install -y --no-install-recommends libopenblas0-openmp libdnnl2 \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin coldserve \
 	&& mkdir -p /models && chown coldserve:coldserve /models
