@@ -46,6 +46,7 @@ type config struct {
 	maxBatchTokens int
 	cacheBytes     int64
 	batchWait      time.Duration
+	soakMemLimit   int64
 	tokenizerDir   string
 }
 
@@ -56,6 +57,7 @@ func main() {
 	flag.IntVar(&c.repeats, "repeats", 3, "alternating raw/HTTP repeats; medians, min and max are reported")
 	flag.IntVar(&c.single, "single", 15, "sequential 16-token requests (and raw 1×16 forwards) per repeat")
 	flag.DurationVar(&c.soak, "soak", 0, "memory soak under load after the repeats (0: none), e.g. 10m")
+	flag.Int64Var(&c.soakMemLimit, "soak-memlimit", 0, "Go soft memory limit in bytes for the soak (as GOMEMLIMIT; 0: none): the weights live in the Go heap, so without a limit the GC lets garbage grow to about their size before collecting")
 	flag.IntVar(&c.maxWords, "max-words", 62, "longest text in words (one token each): 62 gives 64 tokens with specials")
 	flag.IntVar(&c.workers, "workers", 1, "server --workers")
 	flag.IntVar(&c.threads, "threads", 0, "BLAS threads (0: OMP_NUM_THREADS / library default)")
@@ -183,7 +185,10 @@ func run(c config) error {
 	if c.soak > 0 {
 		// Load in eight slices, reading RSS after each: a leak grows slice after slice, while
 		// caches (compiled machines, GC heap headroom) level off after the first ones.
-		fmt.Printf("# soak: %v under load, RSS after each eighth:", c.soak)
+		if c.soakMemLimit > 0 {
+			debug.SetMemoryLimit(c.soakMemLimit)
+		}
+		fmt.Printf("# soak: %v under load, memory limit %d, RSS after each eighth:", c.soak, c.soakMemLimit)
 		total := loadResult{}
 		for range 8 {
 			part, err := load(ctx, cl, gen, c.clients, c.maxWords, c.soak/8)
