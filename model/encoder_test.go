@@ -44,8 +44,8 @@ func mixedIDs(t *testing.T) [][]int32 {
 	return ids
 }
 
-// TestMixedBatchEqualsAlone checks padding and masking: every sequence of a padded batch
-// of mixed lengths gives the rows it gives alone.
+// TestMixedBatchEqualsAlone checks packing: every sequence of a packed batch of mixed
+// lengths gives the rows it gives alone (attention never crosses into a neighbour).
 func TestMixedBatchEqualsAlone(t *testing.T) {
 	e := mustEncoder(t, tinyCheckpoint(t), EncoderOptions{})
 	ids := mixedIDs(t)
