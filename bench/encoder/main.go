@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -63,7 +62,7 @@ func run(shapes string, warmup, runs int, maxSeconds time.Duration, threads int,
 		if !ok || err1 != nil || err2 != nil || batch <= 0 || seq < 2 {
 			return fmt.Errorf("bad shape %q (want BATCHxSEQ)", s)
 		}
-		ids := randomIDs(cfg, batch, seq)
+		ids := model.SyntheticIDs(cfg, batch, seq)
 		ctx := context.Background()
 		r, err := cleanBench(func() error { _, err := enc.Forward(ctx, ids); return err },
 			warmup, runs, maxSeconds, quietWait())
@@ -95,19 +94,4 @@ func quietWait() time.Duration {
 		return time.Duration(v * float64(time.Second))
 	}
 	return 120 * time.Second
-}
-
-// randomIDs is a batch of random ordinary tokens framed by <s> … </s>.
-func randomIDs(cfg model.Config, batch, seq int) [][]int32 {
-	r := rand.New(rand.NewPCG(1, 2))
-	ids := make([][]int32, batch)
-	for b := range ids {
-		s := make([]int32, seq)
-		for i := range s {
-			s[i] = int32(4 + r.IntN(cfg.VocabSize-4))
-		}
-		s[0], s[seq-1] = int32(cfg.BosTokenID), int32(cfg.EosTokenID)
-		ids[b] = s
-	}
-	return ids
 }
