@@ -13,6 +13,21 @@ import (
 // queueBehindBlocker occupies the batcher with a gated one-token pass, then submits reqs one
 // by one (each admitted before the next, so the admission order is reqs' order) and waits until
 // all of them are queued. It returns a channel of per-request errors, closed when all are done.
+// submitAndCheck submits request i and reports to errs any error or any row that is not
+// the output for the ids it sent.
+func submitAndCheck(e *Engine[*fakeForwarder, fakeOut], i int, ids [][]int32, errs chan<- error) {
+	res, err := e.Submit(context.Background(), ids)
+	if err != nil {
+		errs <- fmt.Errorf("request %d: %w", i, err)
+		return
+	}
+	for j, row := range res.Rows {
+		if !slices.Equal(row.Output.ids[row.Index], ids[j]) {
+			errs <- fmt.Errorf("request %d row %d = %v, want %v", i, j, row.Output.ids[row.Index], ids[j])
+		}
+	}
+}
+
 func queueBehindBlocker(t *testing.T, e *Engine[*fakeForwarder, fakeOut], f *fakeForwarder, reqs [][][]int32) <-chan error {
 	t.Helper()
 	go func() { _, _ = e.Submit(context.Background(), [][]int32{{0}}) }()
@@ -24,16 +39,7 @@ func queueBehindBlocker(t *testing.T, e *Engine[*fakeForwarder, fakeOut], f *fak
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := e.Submit(context.Background(), ids)
-			if err != nil {
-				errs <- fmt.Errorf("request %d: %w", i, err)
-				return
-			}
-			for j, row := range res.Rows {
-				if !slices.Equal(row.Output.ids[row.Index], ids[j]) {
-					errs <- fmt.Errorf("request %d row %d = %v, want %v", i, j, row.Output.ids[row.Index], ids[j])
-				}
-			}
+			submitAndCheck(e, i, ids, errs)
 		}()
 		depth += len(ids)
 		waitDepth(t, e, depth)

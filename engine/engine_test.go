@@ -198,16 +198,7 @@ func TestCoalescesWithinBudget(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					res, err := e.Submit(context.Background(), ids)
-					if err != nil {
-						errs <- fmt.Errorf("request %d: %w", i, err)
-						return
-					}
-					for j, row := range res.Rows {
-						if !slices.Equal(row.Output.ids[row.Index], ids[j]) {
-							errs <- fmt.Errorf("request %d row %d = %v, want %v", i, j, row.Output.ids[row.Index], ids[j])
-						}
-					}
+					submitAndCheck(e, i, ids, errs)
 				}()
 			}
 			waitDepth(t, e, total)
