@@ -109,27 +109,15 @@ func softmaxRowMasked(s, mask []float32) {
 // accuracy. out may alias x or r.
 func addLayerNormRow(out, x, r, gamma, beta []float32, eps float64) {
 	n := len(out)
-	x, r, gamma, beta = x[:n], r[:n], gamma[:n], beta[:n]
-	var sum float64
+	x, r = x[:n], r[:n]
 	for i := range out {
-		v := x[i] + r[i]
-		out[i] = v
-		sum += float64(v)
+		out[i] = x[i] + r[i]
 	}
-	mean := sum / float64(n)
-	var sq float64
-	for _, v := range out {
-		d := float64(v) - mean
-		sq += d * d
-	}
-	inv := 1 / math.Sqrt(sq/float64(n)+eps)
-	m32, inv32 := float32(mean), float32(inv)
-	for i, v := range out {
-		out[i] = (v-m32)*inv32*gamma[i] + beta[i]
-	}
+	layerNormRow(out, out, gamma, beta, eps)
 }
 
-// layerNormRow is addLayerNormRow without a residual.
+// layerNormRow writes LayerNorm(x)·gamma + beta into out; out may be x itself (each element
+// is read before it is written).
 func layerNormRow(out, x, gamma, beta []float32, eps float64) {
 	n := len(out)
 	x, gamma, beta = x[:n], gamma[:n], beta[:n]
