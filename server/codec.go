@@ -13,10 +13,13 @@ type codec struct{ tok *tokenizer.Tokenizer }
 
 // encoding is one tokenized input.
 type encoding struct {
-	ids       []int32
-	tokens    []api.Token
-	truncated bool // the tokenizer dropped tokens to respect the limit
+	ids     []int32
+	tokens  []api.Token
+	dropped int // text tokens the tokenizer removed to respect the limit
 }
+
+// fullLength is the input's token count before truncation, specials included.
+func (e encoding) fullLength() int { return len(e.ids) + e.dropped }
 
 // loadCodec loads the tokenizer files of a checkpoint directory.
 func loadCodec(dir string) (*codec, error) {
@@ -46,18 +49,9 @@ func (c *codec) encode(texts []string, maxLen int, specials bool) ([]encoding, e
 			toks[j] = api.Token{ID: int32(id), Text: e.Tokens[j], Start: e.Offsets[j].Start,
 				End: e.Offsets[j].End, Special: c.tok.IsSpecial(id)}
 		}
-		out[i] = encoding{ids: ids, tokens: toks, truncated: e.Truncated > 0}
+		out[i] = encoding{ids: ids, tokens: toks, dropped: e.Truncated}
 	}
 	return out, nil
-}
-
-// count is the number of tokens of text with specials and without truncation.
-func (c *codec) count(text string) int {
-	e, err := c.tok.EncodeWith(text, tokenizer.Options{MaxLength: tokenizer.NoTruncation})
-	if err != nil {
-		return 0
-	}
-	return len(e.IDs)
 }
 
 // decode turns ids back into text; an id outside the vocabulary is an error.

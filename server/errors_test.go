@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/coldserve/coldserve/api"
 	"github.com/coldserve/coldserve/engine"
 	"github.com/coldserve/coldserve/model"
 )
@@ -192,5 +193,26 @@ func TestOverloadedAnswerHasRetryAfter(t *testing.T) {
 	checkError(t, rec.Code, rec.Body.Bytes(), 429, CodeOverloaded)
 	if rec.Header().Get("Retry-After") == "" {
 		t.Error("no Retry-After header")
+	}
+}
+
+// The 422 for an over-long input names its full token count: the count /v1/tokenize gives,
+// which never truncates.
+func TestTooLongReportsFullLength(t *testing.T) {
+	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	text := strings.Repeat("a ", 600)
+	code, raw := do(t, s.Handler(), "POST", "/v1/tokenize", map[string]any{"inputs": text})
+	if code != 200 {
+		t.Fatalf("tokenize answered %d: %s", code, raw)
+	}
+	var toks api.TokenizeResponse
+	if err := json.Unmarshal(raw, &toks); err != nil {
+		t.Fatal(err)
+	}
+	full := len(toks.Tokens[0])
+	code, raw = do(t, s.Handler(), "POST", "/v1/embed", map[string]any{"inputs": text, "truncate": false})
+	checkError(t, code, raw, 422, CodeInputTooLong)
+	if want := fmt.Sprintf("has %d tokens", full); !strings.Contains(string(raw), want) {
+		t.Errorf("422 message %s does not say %q", raw, want)
 	}
 }

@@ -64,10 +64,10 @@ func (s *Server) compute(c *gin.Context, m *served, l *lane, texts []string, tru
 	ids := make([][]int32, len(out.encs))
 	out.stats.lengths = make([]int, len(out.encs))
 	for i, enc := range out.encs {
-		if enc.truncated && !truncate {
+		if enc.dropped > 0 && !truncate {
 			return out, errorf(http.StatusUnprocessableEntity, CodeInputTooLong,
 				"input %d has %d tokens, more than the limit of %d (specials included): shorten it or send \"truncate\": true",
-				i, l.tok.count(texts[i]), m.maxInputTokens)
+				i, enc.fullLength(), m.maxInputTokens)
 		}
 		ids[i] = enc.ids
 		out.stats.lengths[i] = len(enc.ids)
