@@ -10,6 +10,7 @@ package model
 // // thread runs the goroutine, so the count set by SetBLASThreads is re-applied on every call.
 // static int coldserve_threads;
 // static void coldserve_set_threads(int n) { coldserve_threads = n; }
+// int coldserve_blas_threads(void) { return coldserve_threads; } // for matmul_dnnl.go
 // static void coldserve_sgemm(char ta, char tb, dnnl_dim_t m, dnnl_dim_t n, dnnl_dim_t k,
 //     float alpha, const float *a, dnnl_dim_t lda, const float *b, dnnl_dim_t ldb,
 //     float beta, float *c, dnnl_dim_t ldc) {

@@ -20,6 +20,13 @@ type EncoderOptions struct {
 	// worker keeps, least recently used evicted first (default 32). Compiling one costs
 	// about a millisecond; the machines share the worker's scratch memory.
 	MachineCache int
+	// DType is the precision of the encoder layers' linear layers: Float32 (the default)
+	// or BFloat16, which NewEncoder refuses where BFloat16Support reports an error.
+	DType DType
+
+	// bf16 replaces the build's bfloat16 multiply (tests: an exact emulation, so the
+	// bfloat16 numerics are tested on CPUs without bfloat16 instructions).
+	bf16 gemmBF16
 }
 
 func (o EncoderOptions) withDefaults() EncoderOptions {
@@ -29,11 +36,14 @@ func (o EncoderOptions) withDefaults() EncoderOptions {
 	if o.MachineCache <= 0 {
 		o.MachineCache = 32
 	}
+	if o.DType == "" {
+		o.DType = Float32
+	}
 	return o
 }
 
-// Encoder runs a RoBERTa encoder (HF RobertaModel's forward, in float32) as a compiled
-// Gorgonia graph. It is safe for concurrent use: each forward pass borrows a worker,
+// Encoder runs a RoBERTa encoder (HF RobertaModel's forward, in float32, or with its linear
+// layers in bfloat16: see DType) as a compiled Gorgonia graph. It is safe for concurrent use: each forward pass borrows a worker,
 // and a worker's compiled machines are only ever used by the goroutine holding it.
 //
 // Embeddings run in Go before the graph; each layer is one run of a compiled single-layer
@@ -45,6 +55,8 @@ type Encoder struct {
 	cfg     Config
 	ck      *Checkpoint
 	w       *encoderWeights
+	dtype   DType
+	bf16    gemmBF16 // the bfloat16 multiply; nil for Float32
 	workers chan *worker
 	id      func() string // the checkpoint's ID, computed on first use
 }
@@ -72,8 +84,20 @@ func NewEncoder(ck *Checkpoint, opts EncoderOptions) (*Encoder, error) {
 		return nil, fmt.Errorf("new encoder: %w", err)
 	}
 	opts = opts.withDefaults()
-	e := &Encoder{cfg: ck.Config, ck: ck, w: w, workers: make(chan *worker, opts.Workers),
+	e := &Encoder{cfg: ck.Config, ck: ck, w: w, dtype: opts.DType, workers: make(chan *worker, opts.Workers),
 		id: sync.OnceValue(ck.ID)}
+	switch opts.DType {
+	case Float32:
+	case BFloat16:
+		if e.bf16 = opts.bf16; e.bf16 == nil {
+			if e.bf16, err = hardwareBF16(); err != nil {
+				return nil, fmt.Errorf("new encoder: %w", err)
+			}
+		}
+		w.toBFloat16()
+	default:
+		return nil, fmt.Errorf("new encoder: dtype %q: want %q or %q", opts.DType, Float32, BFloat16)
+	}
 	for i := 0; i < opts.Workers; i++ {
 		wk, err := e.newWorker(opts.MachineCache)
 		if err != nil {
@@ -107,6 +131,9 @@ func (e *Encoder) Config() Config { return e.cfg }
 // CheckpointID is the served checkpoint's ID (Checkpoint.ID), computed once.
 func (e *Encoder) CheckpointID() string { return e.id() }
 
+// DType is the precision the encoder's linear layers compute in.
+func (e *Encoder) DType() DType { return e.dtype }
+
 // HasPooler says whether the checkpoint has HF's pooler (needed for PoolPooler).
 func (e *Encoder) HasPooler() bool { return e.w.poolerW != nil }
 
@@ -138,7 +165,7 @@ func (e *Encoder) forward(ctx context.Context, wk *worker, ids [][]int32) (*Outp
 	lm, ok := wk.machines.Get(tokens)
 	if !ok {
 		var err error
-		if lm, err = newLayerMachine(e.cfg, wk.sc, &wk.weights[0], tokens); err != nil {
+		if lm, err = newLayerMachine(e.cfg, wk.sc, &wk.weights[0], tokens, e.bf16); err != nil {
 			return nil, fmt.Errorf("forward: %w", err)
 		}
 		wk.machines.Add(tokens, lm)

@@ -27,7 +27,7 @@ type layerMachine struct {
 
 // Scratch slots used for the machine inputs (after the op slots).
 const (
-	slotInput = slotNoMask + 1 + iota
+	slotInput = slotBF16 + 1 + iota
 	slotLens
 )
 
@@ -37,7 +37,10 @@ const (
 //	ctx   = MultiHeadAttention(qkv, lens)         (fused attention within each sequence)
 //	h1    = LayerNorm(ctx·W_oᵀ + b_o + x)         (linear, add+LayerNorm)
 //	h2    = LayerNorm(GELU(h1·W_iᵀ + b_i)·W_o2ᵀ + b_o2 + h1)
-func newLayerMachine(cfg Config, sc *scratch, weights *[numLayerParams]*tensor.Dense, n int) (lm *layerMachine, err error) {
+//
+// bf16 is the bfloat16 multiply of a BFloat16 encoder (whose weight matrices are uint16
+// bits), nil for float32.
+func newLayerMachine(cfg Config, sc *scratch, weights *[numLayerParams]*tensor.Dense, n int, bf16 gemmBF16) (lm *layerMachine, err error) {
 	defer func() {
 		// NewTapeMachine panics when compilation fails; turn that into an error.
 		if r := recover(); r != nil {
@@ -50,7 +53,7 @@ func newLayerMachine(cfg Config, sc *scratch, weights *[numLayerParams]*tensor.D
 	lm.x = G.NewMatrix(g, G.Float32, G.WithShape(n, h), G.WithName("x"))
 	lm.lens = G.NewMatrix(g, G.Float32, G.WithShape(1, n), G.WithName("lens"))
 	for i, w := range weights {
-		lm.params[i] = G.NewMatrix(g, G.Float32, G.WithShape(w.Shape()...), G.WithName(fmt.Sprintf("param%d", i)), G.WithValue(w))
+		lm.params[i] = G.NewMatrix(g, w.Dtype(), G.WithShape(w.Shape()...), G.WithName(fmt.Sprintf("param%d", i)), G.WithValue(w))
 	}
 	p := lm.params
 	apply := func(op G.Op, children ...*G.Node) *G.Node {
@@ -62,15 +65,15 @@ func newLayerMachine(cfg Config, sc *scratch, weights *[numLayerParams]*tensor.D
 		return node
 	}
 	eps := cfg.LayerNormEps
-	qkv := apply(newLinearOp("qkv", sc, slotQKV, false), lm.x, p[pQKVWeight], p[pQKVBias])
+	qkv := apply(newLinearOp("qkv", sc, slotQKV, false, bf16), lm.x, p[pQKVWeight], p[pQKVBias])
 	attn := &attentionOp{opBase: opBase{name: "attention", sc: sc, slot: slotContext},
 		tokens: n, heads: cfg.NumAttentionHeads, headDim: cfg.HeadDim()}
 	ctx := apply(attn, qkv, lm.lens)
-	ao := apply(newLinearOp("attention.output", sc, slotAttnOut, false), ctx, p[pAttnOutWeight], p[pAttnOutBias])
+	ao := apply(newLinearOp("attention.output", sc, slotAttnOut, false, bf16), ctx, p[pAttnOutWeight], p[pAttnOutBias])
 	h1 := apply(&addNormOp{opBase: opBase{name: "attention.norm", sc: sc, slot: slotHidden1}, eps: eps},
 		ao, lm.x, p[pAttnNormGamma], p[pAttnNormBeta])
-	inter := apply(newLinearOp("intermediate", sc, slotInter, true), h1, p[pInterWeight], p[pInterBias])
-	fo := apply(newLinearOp("output", sc, slotFFNOut, false), inter, p[pOutWeight], p[pOutBias])
+	inter := apply(newLinearOp("intermediate", sc, slotInter, true, bf16), h1, p[pInterWeight], p[pInterBias])
+	fo := apply(newLinearOp("output", sc, slotFFNOut, false, bf16), inter, p[pOutWeight], p[pOutBias])
 	lm.out = apply(&addNormOp{opBase: opBase{name: "output.norm", sc: sc, slot: slotHidden2}, eps: eps},
 		fo, h1, p[pOutNormGamma], p[pOutNormBeta])
 	if err != nil {

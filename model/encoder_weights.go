@@ -26,10 +26,12 @@ const (
 )
 
 // matrix is a row-major float32 matrix that shares its data with the checkpoint
-// (or, for the stacked QKV projection, with a copy made once at NewEncoder).
+// (or, for the stacked QKV projection, with a copy made once at NewEncoder). A bfloat16
+// matrix (see DType) has bits instead of data.
 type matrix struct {
 	rows, cols int
 	data       []float32
+	bits       []uint16
 }
 
 // dense returns a new tensor header over m's data. Each worker gets its own headers:
@@ -37,6 +39,9 @@ type matrix struct {
 // between machines used by different goroutines is a data race, while sharing the
 // underlying []float32 is not.
 func (m matrix) dense() *tensor.Dense {
+	if m.bits != nil {
+		return tensor.New(tensor.WithShape(m.rows, m.cols), tensor.WithBacking(m.bits))
+	}
 	return tensor.New(tensor.WithShape(m.rows, m.cols), tensor.WithBacking(m.data))
 }
 

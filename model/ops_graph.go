@@ -70,17 +70,26 @@ func matrixType(arity int) hm.Type {
 
 // float32s extracts the backing slice of a float32 matrix value.
 func float32s(v G.Value, what string, rows, cols int) ([]float32, error) {
+	return matrixData[float32](v, what, "float32", rows, cols)
+}
+
+// bf16Bits extracts the backing slice of a bfloat16 (uint16 bits) matrix value.
+func bf16Bits(v G.Value, what string, rows, cols int) ([]uint16, error) {
+	return matrixData[uint16](v, what, "bfloat16 bits (uint16)", rows, cols)
+}
+
+// matrixData checks that v is a rows×cols matrix of T and returns its backing slice.
+func matrixData[T float32 | uint16](v G.Value, what, want string, rows, cols int) ([]T, error) {
 	d, ok := v.(*tensor.Dense)
 	if !ok {
 		return nil, fmt.Errorf("%s: got %T, want *tensor.Dense", what, v)
 	}
-	s := d.Shape()
-	if len(s) != 2 || s[0] != rows || s[1] != cols {
+	if s := d.Shape(); len(s) != 2 || s[0] != rows || s[1] != cols {
 		return nil, fmt.Errorf("%s: shape %v, want (%d, %d)", what, s, rows, cols)
 	}
-	data, ok := d.Data().([]float32)
+	data, ok := d.Data().([]T)
 	if !ok {
-		return nil, fmt.Errorf("%s: dtype %v, want float32", what, d.Dtype())
+		return nil, fmt.Errorf("%s: dtype %v, want %s", what, d.Dtype(), want)
 	}
 	return data, nil
 }
@@ -90,18 +99,27 @@ func shapesOf(ds []G.DimSizer) ([]tensor.Shape, error) {
 }
 
 // linearOp computes Y = X·Wᵀ + b (W in the checkpoint's [out, in] layout), optionally
-// followed by the exact GELU. Inputs: X [n, in], W [out, in], b [1, out].
+// followed by the exact GELU. Inputs: X [n, in], W [out, in], b [1, out]. With a bf16
+// multiply, W holds bfloat16 bits (a uint16 matrix) and X is rounded to bfloat16 first.
 type linearOp struct {
 	opBase
 	gelu bool
+	bf16 gemmBF16 // nil: float32
 }
 
-func newLinearOp(name string, sc *scratch, slot int, gelu bool) *linearOp {
-	return &linearOp{opBase: opBase{name: name, sc: sc, slot: slot}, gelu: gelu}
+func newLinearOp(name string, sc *scratch, slot int, gelu bool, bf16 gemmBF16) *linearOp {
+	return &linearOp{opBase: opBase{name: name, sc: sc, slot: slot}, gelu: gelu, bf16: bf16}
 }
 
-func (o *linearOp) Arity() int       { return 3 }
-func (o *linearOp) Type() hm.Type    { return matrixType(3) }
+var matU16 = G.TensorType{Dims: 2, Of: tensor.Uint16}
+
+func (o *linearOp) Arity() int { return 3 }
+func (o *linearOp) Type() hm.Type {
+	if o.bf16 != nil {
+		return hm.NewFnType(matF32, matU16, matF32, matF32)
+	}
+	return matrixType(3)
+}
 func (o *linearOp) Hashcode() uint32 { return o.hashcode(o) }
 
 func (o *linearOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
@@ -126,16 +144,27 @@ func (o *linearOp) Do(vs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := float32s(vs[1], o.name+" w", out, in)
-	if err != nil {
-		return nil, err
-	}
 	b, err := float32s(vs[2], o.name+" b", 1, out)
 	if err != nil {
 		return nil, err
 	}
 	y, buf := o.output(n, out)
-	linearRows(buf, x, w, b, n, out, in)
+	if o.bf16 != nil {
+		w, err := bf16Bits(vs[1], o.name+" w", out, in)
+		if err != nil {
+			return nil, err
+		}
+		xb := bf16View(o.sc.get(slotBF16, (n*in+1)/2))
+		if err := linearRowsBF16(o.bf16, buf, x, xb, w, b, n, out, in); err != nil {
+			return nil, fmt.Errorf("%s: %w", o.name, err)
+		}
+	} else {
+		w, err := float32s(vs[1], o.name+" w", out, in)
+		if err != nil {
+			return nil, err
+		}
+		linearRows(buf, x, w, b, n, out, in)
+	}
 	if o.gelu {
 		parallelFor(n, 16, func(lo, hi int) { gelu(buf[lo*out : hi*out]) })
 	}

@@ -180,6 +180,42 @@ static void cs_softmax_rows(float *s, const float *mask, long rows, long n) {
 		if (avx2) softmax_avx2(s + r * n, mask, n); else softmax_scalar(s + r * n, mask, n);
 	}
 }
+
+// ---- float32 -> bfloat16, round to nearest even (PyTorch's and oneDNN's rounding) ----
+
+static inline uint16_t cs_bf16_scalar(float f) {
+	union { float f; uint32_t u; } v = { f };
+	if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40u); // quiet NaN
+	v.u += 0x7fffu + ((v.u >> 16) & 1u);
+	return (uint16_t)(v.u >> 16);
+}
+
+AVX2 static void to_bf16_avx2(const float *src, uint16_t *dst, long n) {
+	const __m256i lsb = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff);
+	const __m256i qnan = _mm256_set1_epi32(0x40);
+	long i = 0;
+	for (; i + 16 <= n; i += 16) {
+		__m256i r[2];
+		for (int h = 0; h < 2; h++) {
+			__m256 x = _mm256_loadu_ps(src + i + 8 * h);
+			__m256i u = _mm256_castps_si256(x);
+			__m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(u,
+				_mm256_add_epi32(bias, _mm256_and_si256(_mm256_srli_epi32(u, 16), lsb))), 16);
+			__m256i nan = _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+			__m256i quiet = _mm256_or_si256(_mm256_srli_epi32(u, 16), qnan);
+			r[h] = _mm256_blendv_epi8(rounded, quiet, nan);
+		}
+		// packus works within 128-bit lanes: put the four 64-bit quarters back in order.
+		__m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r[0], r[1]), 0xD8);
+		_mm256_storeu_si256((__m256i *)(dst + i), packed);
+	}
+	for (; i < n; i++) dst[i] = cs_bf16_scalar(src[i]);
+}
+
+static void cs_to_bf16(const float *src, uint16_t *dst, long n) {
+	if (cs_has_avx2()) { to_bf16_avx2(src, dst, n); return; }
+	for (long i = 0; i < n; i++) dst[i] = cs_bf16_scalar(src[i]);
+}
 */
 import "C"
 
@@ -203,4 +239,11 @@ func softmaxRows(s, mask []float32, n int) {
 	mask = mask[:n]
 	C.cs_softmax_rows((*C.float)(unsafe.Pointer(&s[0])), (*C.float)(unsafe.Pointer(&mask[0])),
 		C.long(len(s)/n), C.long(n))
+}
+
+// toBF16s rounds src to bfloat16 into dst (len(dst) >= len(src)), as toBF16 does one value.
+func toBF16s(dst []uint16, src []float32) {
+	if len(src) > 0 {
+		C.cs_to_bf16((*C.float)(unsafe.Pointer(&src[0])), (*C.uint16_t)(unsafe.Pointer(&dst[0])), C.long(len(src)))
+	}
 }

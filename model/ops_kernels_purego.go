@@ -14,3 +14,11 @@ func softmaxRows(s, mask []float32, n int) {
 		softmaxRowMasked(s[r:r+n], mask)
 	}
 }
+
+// toBF16s rounds src to bfloat16 into dst (len(dst) >= len(src)).
+func toBF16s(dst []uint16, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = toBF16(v)
+	}
+}

@@ -31,4 +31,5 @@ const (
 	slotHidden2
 	slotScores
 	slotNoMask // zeros: the softmax mask of a sequence without padding
+	slotBF16   // a linear layer's input rounded to bfloat16 (BFloat16 encoders)
 )
