@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coldserve/coldserve/bench/internal/cleantime"
 	"github.com/coldserve/coldserve/model"
 )
 
@@ -36,15 +37,17 @@ func main() {
 	maxSec := flag.Float64("max-seconds-per-shape", 40, "then stop at >= 5 clean runs")
 	threads := flag.Int("threads", 0, "BLAS threads (0: OMP_NUM_THREADS / library default)")
 	jsonOut := flag.String("json", "", "also write results as JSON here")
-	flag.BoolVar(&keepContended, "keep-contended", false, "keep (and count) runs overlapped by other load instead of retrying them")
+	keep := flag.Bool("keep-contended", false, "keep (and count) runs overlapped by other load instead of retrying them")
 	flag.Parse()
-	if err := run(*shapes, *warmup, *runs, time.Duration(*maxSec*float64(time.Second)), *threads, *jsonOut); err != nil {
+	opts := cleantime.Options{Warmup: *warmup, Runs: *runs, MaxSeconds: time.Duration(*maxSec * float64(time.Second)),
+		QuietWait: cleantime.QuietWait(), KeepContended: *keep}
+	if err := run(*shapes, opts, *threads, *jsonOut); err != nil {
 		slog.Error("bench failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(shapes string, warmup, runs int, maxSeconds time.Duration, threads int, jsonOut string) error {
+func run(shapes string, opts cleantime.Options, threads int, jsonOut string) error {
 	model.SetBLASThreads(threads)
 	cfg := model.RobertaBaseConfig()
 	t0 := time.Now()
@@ -64,8 +67,7 @@ func run(shapes string, warmup, runs int, maxSeconds time.Duration, threads int,
 		}
 		ids := model.SyntheticIDs(cfg, batch, seq)
 		ctx := context.Background()
-		r, err := cleanBench(func() error { _, err := enc.Forward(ctx, ids); return err },
-			warmup, runs, maxSeconds, quietWait())
+		r, err := cleantime.Bench(func() error { _, err := enc.Forward(ctx, ids); return err }, opts)
 		if err != nil {
 			// A box too busy for a single clean run: say so and go on with the next shape.
 			fmt.Printf("%s: %v\n", s, err)
@@ -74,7 +76,7 @@ func run(shapes string, warmup, runs int, maxSeconds time.Duration, threads int,
 		}
 		tps := float64(batch*seq) / r.Median.Seconds()
 		fmt.Printf("%s: %v  %.0f tokens/s\n", s, r, tps)
-		results = append(results, shapeResult{Shape: s, MedianMS: ms(r.Median), MinMS: ms(r.Min), MaxMS: ms(r.Max),
+		results = append(results, shapeResult{Shape: s, MedianMS: cleantime.MS(r.Median), MinMS: cleantime.MS(r.Min), MaxMS: cleantime.MS(r.Max),
 			TokensSec: tps, Runs: r.Runs, Dropped: r.Dropped})
 	}
 	if jsonOut != "" {
@@ -85,13 +87,4 @@ func run(shapes string, warmup, runs int, maxSeconds time.Duration, threads int,
 		return os.WriteFile(jsonOut, raw, 0o644)
 	}
 	return nil
-}
-
-// quietWait is how long to wait for a quiet box before a shape and after a contended run:
-// $QUIET_WAIT seconds, as for the peers' cleantime.py, default 120.
-func quietWait() time.Duration {
-	if v, err := strconv.ParseFloat(os.Getenv("QUIET_WAIT"), 64); err == nil && v >= 0 {
-		return time.Duration(v * float64(time.Second))
-	}
-	return 120 * time.Second
 }

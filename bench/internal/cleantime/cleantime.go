@@ -1,4 +1,13 @@
-package main
+// Package cleantime is contention-aware timing for a shared box, a port of
+// ../shared/peers/cleantime.py so our numbers and the peers' are filtered the same way. Each
+// timed call also measures
+//
+//	foreign CPU  = box busy CPU-seconds (/proc/stat) − this process's CPU-seconds (getrusage)
+//	CPU pressure = growth of /proc/pressure/cpu "some" total
+//
+// and a call is contended (dropped and retried) when foreign CPU > tolAbs + tolFrac·ncpu·wall
+// or pressure > psiAbs + psiFrac·wall. bench/encoder and bench/compare share it.
+package cleantime
 
 import (
 	"bufio"
@@ -11,15 +20,6 @@ import (
 	"syscall"
 	"time"
 )
-
-// Contention-aware timing for a shared box, a port of ../shared/peers/cleantime.py so our
-// numbers and the PyTorch peer's are filtered the same way. Each timed call also measures
-//
-//	foreign CPU  = box busy CPU-seconds (/proc/stat) − this process's CPU-seconds (getrusage)
-//	CPU pressure = growth of /proc/pressure/cpu "some" total
-//
-// and a call is contended (dropped and retried) when foreign CPU > tolAbs + tolFrac·ncpu·wall
-// or pressure > psiAbs + psiFrac·wall.
 
 const clockTicks = 100 // USER_HZ on Linux
 
@@ -67,8 +67,9 @@ func ownCPU() float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
-// waitQuiet blocks until other processes use under threshold of the box over window.
-func waitQuiet(threshold float64, window, maxWait time.Duration) time.Duration {
+// WaitQuiet blocks until other processes use under threshold of the box over window, or
+// maxWait has passed; it returns how long it waited.
+func WaitQuiet(threshold float64, window, maxWait time.Duration) time.Duration {
 	start := time.Now()
 	ncpu := float64(runtime.NumCPU())
 	for {
@@ -82,37 +83,55 @@ func waitQuiet(threshold float64, window, maxWait time.Duration) time.Duration {
 	}
 }
 
-type benchResult struct {
+// QuietWait is how long to wait for a quiet box before a shape and after a contended run:
+// $QUIET_WAIT seconds, as for the peers' cleantime.py, default 120.
+func QuietWait() time.Duration {
+	if v, err := strconv.ParseFloat(os.Getenv("QUIET_WAIT"), 64); err == nil && v >= 0 {
+		return time.Duration(v * float64(time.Second))
+	}
+	return 120 * time.Second
+}
+
+// Options are clean_bench's knobs.
+type Options struct {
+	Warmup, Runs int           // untimed calls, then this many clean timed calls
+	MaxSeconds   time.Duration // then stop at >= 5 clean calls (or at 2·MaxSeconds)
+	QuietWait    time.Duration // bound on each wait for a quiet box
+	// KeepContended keeps (and still counts) contended calls instead of retrying them, for a
+	// box that is never quiet: then only same-window, alternating comparisons mean anything.
+	KeepContended bool
+}
+
+// Result is the median, min and max over the clean calls.
+type Result struct {
 	Median, Min, Max time.Duration
-	Runs, Dropped    int
+	Runs, Dropped    int // with KeepContended, Dropped counts contended calls that were kept
 	Waited           time.Duration
 }
 
-func (r benchResult) String() string {
+func (r Result) String() string {
 	return fmt.Sprintf("median %.1f ms  min %.1f  max %.1f  (%d clean runs, %d contended dropped)",
-		ms(r.Median), ms(r.Min), ms(r.Max), r.Runs, r.Dropped)
+		MS(r.Median), MS(r.Min), MS(r.Max), r.Runs, r.Dropped)
 }
 
-func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+// MS is d in milliseconds.
+func MS(d time.Duration) float64 { return float64(d) / 1e6 }
 
-// keepContended (the -keep-contended flag) keeps contended calls, still counting them, for a
-// box that is never quiet: then only same-window, alternating comparisons mean anything.
-var keepContended bool
-
-// cleanBench mirrors cleantime.clean_bench: warm up, then time calls until runs clean ones
-// (or maxSeconds once minRuns are clean, or 2·maxSeconds), dropping contended calls.
-func cleanBench(fn func() error, warmup, runs int, maxSeconds, quietWait time.Duration) (benchResult, error) {
+// Bench mirrors cleantime.clean_bench: wait for a quiet box, warm up, then time calls until
+// o.Runs clean ones (or o.MaxSeconds once 5 are clean, or 2·o.MaxSeconds), dropping contended
+// calls. It fails when fn does, or when no call was clean.
+func Bench(fn func() error, o Options) (Result, error) {
 	const tolAbs, tolFrac, psiAbs, psiFrac, minRuns = 0.03, 0.05, 0.002, 0.10, 5
 	ncpu := float64(runtime.NumCPU())
-	res := benchResult{Waited: waitQuiet(0.05, time.Second, quietWait)}
-	for range warmup {
+	res := Result{Waited: WaitQuiet(0.05, time.Second, o.QuietWait)}
+	for range o.Warmup {
 		if err := fn(); err != nil {
 			return res, err
 		}
 	}
 	var clean []time.Duration
 	start := time.Now()
-	for len(clean) < runs {
+	for len(clean) < o.Runs {
 		b0, o0, p0 := boxBusy(), ownCPU(), psiSome()
 		t0 := time.Now()
 		if err := fn(); err != nil {
@@ -123,15 +142,15 @@ func cleanBench(fn func() error, warmup, runs int, maxSeconds, quietWait time.Du
 		psi := psiSome() - p0
 		if foreign > tolAbs+tolFrac*ncpu*dt.Seconds() || psi > psiAbs+psiFrac*dt.Seconds() {
 			res.Dropped++
-			if keepContended {
+			if o.KeepContended {
 				clean = append(clean, dt)
 			} else {
-				waitQuiet(0.05, time.Second, quietWait)
+				WaitQuiet(0.05, time.Second, o.QuietWait)
 			}
 		} else {
 			clean = append(clean, dt)
 		}
-		if el := time.Since(start); (el > maxSeconds && len(clean) >= minRuns) || el > 2*maxSeconds {
+		if el := time.Since(start); (el > o.MaxSeconds && len(clean) >= minRuns) || el > 2*o.MaxSeconds {
 			break
 		}
 	}
