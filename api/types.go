@@ -103,17 +103,19 @@ type ModelsResponse struct {
 
 // ModelInfo describes the served encoder.
 type ModelInfo struct {
-	Name              string     `json:"name" example:"ColD-Fusion"`
-	Checkpoint        string     `json:"checkpoint" example:"sha256:3f2a9c0d17be"`
-	HiddenSize        int        `json:"hidden_size" example:"768"`
-	NumLayers         int        `json:"num_layers" example:"12"`
-	NumAttentionHeads int        `json:"num_attention_heads" example:"12"`
-	IntermediateSize  int        `json:"intermediate_size" example:"3072"`
-	VocabSize         int        `json:"vocab_size" example:"50265"`
-	MaxInputTokens    int        `json:"max_input_tokens" example:"512"`
-	DefaultPooling    string     `json:"default_pooling" example:"mean"`
-	HasPooler         bool       `json:"has_pooler" example:"true"`
-	Heads             []HeadInfo `json:"heads"`
+	Name              string `json:"name" example:"ColD-Fusion"`
+	Checkpoint        string `json:"checkpoint" example:"sha256:3f2a9c0d17be"`
+	HiddenSize        int    `json:"hidden_size" example:"768"`
+	NumLayers         int    `json:"num_layers" example:"12"`
+	NumAttentionHeads int    `json:"num_attention_heads" example:"12"`
+	IntermediateSize  int    `json:"intermediate_size" example:"3072"`
+	VocabSize         int    `json:"vocab_size" example:"50265"`
+	MaxInputTokens    int    `json:"max_input_tokens" example:"512"`
+	DefaultPooling    string `json:"default_pooling" example:"mean"`
+	HasPooler         bool   `json:"has_pooler" example:"true"`
+	// The precision of the encoder's linear layers: float32, or bf16 (--dtype).
+	DType string     `json:"dtype" example:"float32"`
+	Heads []HeadInfo `json:"heads"`
 }
 
 // HeadInfo describes one classification head.

@@ -1266,6 +1266,11 @@ const docTemplate = `{
                     "type": "string",
                     "example": "mean"
                 },
+                "dtype": {
+                    "description": "The precision of the encoder's linear layers: float32, or bf16 (--dtype).",
+                    "type": "string",
+                    "example": "float32"
+                },
                 "has_pooler": {
                     "type": "boolean",
                     "example": true

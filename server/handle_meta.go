@@ -37,6 +37,7 @@ func (s *Server) handleModels(c *gin.Context) {
 		MaxInputTokens:    m.maxInputTokens,
 		DefaultPooling:    string(s.opts.DefaultPooling),
 		HasPooler:         enc.HasPooler(),
+		DType:             string(enc.DType()),
 		Heads:             make([]api.HeadInfo, 0, len(m.headNames)),
 	}
 	for _, name := range m.headNames {

@@ -19,6 +19,7 @@ func TestModelsHealthAndReadiness(t *testing.T) {
 			VocabSize         int    `json:"vocab_size"`
 			MaxInputTokens    int    `json:"max_input_tokens"`
 			DefaultPooling    string `json:"default_pooling"`
+			DType             string `json:"dtype"`
 			Heads             []struct {
 				Name        string   `json:"name"`
 				Labels      []string `json:"labels"`
@@ -34,7 +35,7 @@ func TestModelsHealthAndReadiness(t *testing.T) {
 	m := models.Models[0]
 	if m.Name != "senti" || m.HiddenSize != 32 || m.NumLayers != 2 || m.NumAttentionHeads != 4 ||
 		m.IntermediateSize != 64 || m.VocabSize != 50265 || m.MaxInputTokens != 128 || m.DefaultPooling != "cls" ||
-		!strings.HasPrefix(m.Checkpoint, "sha256:") {
+		m.DType != "float32" || !strings.HasPrefix(m.Checkpoint, "sha256:") {
 		t.Errorf("model info %+v", m)
 	}
 	if len(m.Heads) != 1 || m.Heads[0].Name != "senti" || strings.Join(m.Heads[0].Labels, ",") != "negative,neutral,positive" ||

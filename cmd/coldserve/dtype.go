@@ -5,12 +5,14 @@ import (
 	"strings"
 
 	"golang.org/x/sys/cpu"
+
+	"github.com/coldserve/coldserve/model"
 )
 
-// Compute dtypes of --dtype.
+// Compute dtypes of --dtype: model.DType's names.
 const (
-	dtypeFloat32 = "float32"
-	dtypeBF16    = "bf16"
+	dtypeFloat32 = string(model.Float32)
+	dtypeBF16    = string(model.BFloat16)
 )
 
 // cpuFeatures are the instruction-set extensions a bfloat16 encoder could use. They are a
@@ -46,12 +48,12 @@ func (f cpuFeatures) missingBF16() []string {
 	return miss
 }
 
-// checkDType validates --dtype against the CPU. float32 always runs. bf16 needs AVX512-BF16 or
-// AMX-BF16: without them start-up fails naming what is missing, rather than emulating bfloat16
-// in float32 (slower than float32, and not what the operator asked for). With them it still
-// fails, because this build has no bfloat16 encoder kernels: coldserve never pretends to run a
-// dtype it does not run.
-func checkDType(dtype string, f cpuFeatures) error {
+// checkDType validates --dtype against the CPU and the build. float32 always runs. bf16 needs
+// AVX512-BF16 or AMX-BF16: without them start-up fails naming what is missing, rather than
+// emulating bfloat16 in float32 (slower than float32, and not what the operator asked for).
+// With them, support (model.BFloat16Support) must agree: it fails in a build without oneDNN
+// or where oneDNN has no bfloat16 matmul for this CPU.
+func checkDType(dtype string, f cpuFeatures, support func() error) error {
 	switch dtype {
 	case dtypeFloat32:
 		return nil
@@ -61,8 +63,10 @@ func checkDType(dtype string, f cpuFeatures) error {
 				"bf16 needs AVX512-BF16 (Intel Cooper Lake or later, AMD Zen 4 or later) or AMX-BF16 (Intel Sapphire Rapids or later); "+
 				"use --dtype float32", strings.Join(f.missingBF16(), ", "))
 		}
-		return fmt.Errorf("--dtype bf16: the CPU supports it (%s) but this build of coldserve has no bfloat16 encoder kernels yet; "+
-			"use --dtype float32", f.present())
+		if err := support(); err != nil {
+			return fmt.Errorf("--dtype bf16: the CPU has %s, but: %w; use --dtype float32", f.present(), err)
+		}
+		return nil
 	default:
 		return fmt.Errorf("--dtype %q: want float32 or bf16", dtype)
 	}

@@ -1,40 +1,48 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coldserve/coldserve/model"
 )
 
-// checkDType on injected CPUs: float32 always runs; bf16 fails naming what is missing, and
-// fails on a capable CPU too because this build has no bf16 kernels (never a faked mode).
+// checkDType on injected CPUs and builds: float32 always runs; bf16 fails naming the missing
+// extensions, or the build's reason on a capable CPU, and runs where both allow it.
 func TestCheckDType(t *testing.T) {
 	none := cpuFeatures{}
 	avx := cpuFeatures{AVX512BF16: true}
 	amx := cpuFeatures{AMXTile: true, AMXBF16: true}
+	supported := func() error { return nil }
+	noOneDNN := func() error { return errors.New("bfloat16 needs the oneDNN build") }
 	tests := []struct {
 		name    string
 		dtype   string
 		cpu     cpuFeatures
+		support func() error
 		wantErr []string // substrings of the error; nil: no error
 	}{
-		{"float32 on any CPU", "float32", none, nil},
-		{"float32 with AMX", "float32", amx, nil},
-		{"bf16 without extensions (Zen 3)", "bf16", none,
+		{"float32 on any CPU", "float32", none, noOneDNN, nil},
+		{"float32 with AMX", "float32", amx, supported, nil},
+		{"bf16 without extensions (Zen 3)", "bf16", none, supported,
 			[]string{"no bfloat16 matrix instructions", "missing AVX512-BF16, AMX-BF16, AMX-TILE", "--dtype float32"}},
-		{"bf16 with AMX-BF16 but no tiles", "bf16", cpuFeatures{AMXBF16: true},
+		{"bf16 with AMX-BF16 but no tiles", "bf16", cpuFeatures{AMXBF16: true}, supported,
 			[]string{"missing AVX512-BF16, AMX-TILE"}},
-		{"bf16 with AMX tiles but no AMX-BF16", "bf16", cpuFeatures{AMXTile: true},
+		{"bf16 with AMX tiles but no AMX-BF16", "bf16", cpuFeatures{AMXTile: true}, supported,
 			[]string{"missing AVX512-BF16, AMX-BF16"}},
-		{"bf16 with AVX512-BF16", "bf16", avx, []string{"supports it (AVX512-BF16)", "no bfloat16 encoder kernels"}},
-		{"bf16 with AMX", "bf16", amx, []string{"supports it (AMX-BF16, AMX-TILE)", "no bfloat16 encoder kernels"}},
-		{"unknown dtype", "fp16", amx, []string{`--dtype "fp16"`, "want float32 or bf16"}},
-		{"empty dtype", "", none, []string{"want float32 or bf16"}},
+		{"bf16 with AVX512-BF16", "bf16", avx, supported, nil},
+		{"bf16 with AMX", "bf16", amx, supported, nil},
+		{"bf16 with AMX, build without oneDNN", "bf16", amx, noOneDNN,
+			[]string{"the CPU has AMX-BF16, AMX-TILE", "needs the oneDNN build", "--dtype float32"}},
+		{"unknown dtype", "fp16", amx, supported, []string{`--dtype "fp16"`, "want float32 or bf16"}},
+		{"empty dtype", "", none, supported, []string{"want float32 or bf16"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkDType(tt.dtype, tt.cpu)
+			err := checkDType(tt.dtype, tt.cpu, tt.support)
 			if tt.wantErr == nil {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -77,16 +85,16 @@ func TestParseServeDTypeAndCache(t *testing.T) {
 	if err != nil || c.batchWait != 2*time.Millisecond {
 		t.Errorf("COLDSERVE_BATCH_WAIT=2ms: %v, %v", c.batchWait, err)
 	}
-	for _, bad := range []map[string]string{{"COLDSERVE_BATCH_WAIT": "-1ms"}, {"COLDSERVE_DTYPE": "bf16"}, {"COLDSERVE_DTYPE": "int8"}, {"COLDSERVE_CACHE_BYTES": "-5"}} {
+	for _, bad := range []map[string]string{{"COLDSERVE_BATCH_WAIT": "-1ms"}, {"COLDSERVE_DTYPE": "int8"}, {"COLDSERVE_CACHE_BYTES": "-5"}} {
 		if _, err := parseServe([]string{"--model", "demo"}, env(bad), io.Discard); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
 	}
-	// This build has no bf16 kernels, so bf16 fails on every host; here the message names the
-	// host's situation (missing extensions or missing kernels).
+	// bf16 runs only where the CPU and the build both support it; elsewhere the error names why.
 	_, err = parseServe([]string{"--model", "demo", "--dtype", "bf16"}, env(nil), io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "--dtype bf16") {
-		t.Errorf("--dtype bf16 on this host: %v", err)
+	hostOK := hostCPU().hasBF16() && model.BFloat16Support() == nil
+	if (err == nil) != hostOK || (err != nil && !strings.Contains(err.Error(), "--dtype bf16")) {
+		t.Errorf("--dtype bf16 on this host (bf16 supported: %v): %v", hostOK, err)
 	}
 	t.Logf("--dtype bf16 here: %v", err)
 }
