@@ -15,17 +15,18 @@ func envName(flagName string) string {
 
 // parseWithEnv parses args into fs; then every flag not given on the command line takes the
 // value of its environment variable when that is set. Precedence: flag > env > default.
-func parseWithEnv(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+// It returns the names of the flags set from the environment (fs.Visit lists those too).
+func parseWithEnv(fs *flag.FlagSet, args []string, getenv func(string) string) (fromEnv map[string]bool, err error) {
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += fmt.Sprintf(" (env %s)", envName(f.Name)) })
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var err error
+	fromEnv = map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) {
 		if err != nil || given[f.Name] {
 			return
@@ -34,9 +35,10 @@ func parseWithEnv(fs *flag.FlagSet, args []string, getenv func(string) string) e
 			if e := fs.Set(f.Name, v); e != nil {
 				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
 			}
+			fromEnv[f.Name] = true
 		}
 	})
-	return err
+	return fromEnv, err
 }
 
 // listFlag is a repeatable flag; one value may also hold a comma-separated list (as the

@@ -19,7 +19,7 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	addr := fs.String("addr", "127.0.0.1:8080", "address of the server")
 	path := fs.String("path", "/healthz", "path to probe (/readyz checks that the model is loaded)")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
-	if err := parseWithEnv(fs, args, getenv); err != nil {
+	if _, err := parseWithEnv(fs, args, getenv); err != nil {
 		return err
 	}
 	url, err := probeURL(*addr, *path)
