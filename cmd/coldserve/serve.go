@@ -95,7 +95,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if _, err := model.ParsePooling(c.pooling); err != nil {
 		return c, fmt.Errorf("--pooling: %w", err)
 	}
-	if err := checkDType(c.dtype, hostCPU()); err != nil {
+	if err := checkDType(c.dtype, hostCPU(), model.BFloat16Support); err != nil {
 		return c, err
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
@@ -255,7 +255,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 				Dir: mc.Dir, Source: mc.Source, Revision: mc.Revision, Commit: mc.Commit, Name: name, Heads: heads,
 				MaxInputTokens: c.maxInputTokens, MaxBatchTokens: c.maxBatchTokens, QueueSize: c.maxQueue,
 				BatchWait: c.batchWait,
-				Encoder:   model.EncoderOptions{Workers: c.workers},
+				Encoder:   model.EncoderOptions{Workers: c.workers, DType: model.DType(c.dtype)},
 			})
 		}
 		switch {
