@@ -14,6 +14,11 @@
 //
 //	OMP_NUM_THREADS=2 go run ./bench/http -duration 20s -repeats 3
 //	OMP_NUM_THREADS=2 go run ./bench/http -repeats 1 -soak 10m
+//	OMP_NUM_THREADS=2 go run ./bench/http -gc-percent 20,100   # GC settings side by side
+//
+// The Go collector runs at server.DefaultGCPercent, as coldserve serve does (GOGC, when set,
+// wins); -gc-percent with several values runs every repeat under each in turn, alternating the
+// order, and reports them side by side. The soak runs under the first.
 package main
 
 import (
@@ -28,6 +33,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coldserve/coldserve/model"
@@ -48,6 +55,7 @@ type config struct {
 	batchWait      time.Duration
 	soakMemLimit   int64
 	tokenizerDir   string
+	gc             []gcSetting
 }
 
 func main() {
@@ -65,7 +73,15 @@ func main() {
 	flag.Int64Var(&c.cacheBytes, "cache-bytes", -1, "server result cache in bytes (-1: off, so every text costs compute)")
 	flag.DurationVar(&c.batchWait, "batch-wait", 0, "server --batch-wait")
 	flag.StringVar(&c.tokenizerDir, "tokenizer", "testdata/models/tiny-roberta", "directory whose tokenizer files are copied next to the weights")
+	gcList := flag.String("gc-percent", strconv.Itoa(server.DefaultGCPercent), "Go GC percent, as coldserve --gc-percent (default: the server's); comma-separated values run each repeat under each, side by side; the soak uses the first. Without this flag a GOGC environment variable wins")
 	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "gc-percent" })
+	var err error
+	if c.gc, err = gcSettings(*gcList, given, envGOGC()); err != nil {
+		slog.Error("bench/http", "err", err)
+		os.Exit(2)
+	}
 	if err := run(c); err != nil {
 		slog.Error("bench/http failed", "err", err)
 		os.Exit(1)
@@ -77,6 +93,7 @@ func run(c config) error {
 		return fmt.Errorf("need clients >= 1, repeats >= 1 and 1 <= max-words <= 510")
 	}
 	model.SetBLASThreads(c.threads)
+	c.gc[0].apply() // from the start, as coldserve serve applies it before loading
 	rss0 := readRSS()
 	dir, err := os.MkdirTemp("", "coldserve-bench-http-")
 	if err != nil {
@@ -88,8 +105,8 @@ func run(c config) error {
 		return err
 	}
 	fmt.Printf("# bench/http: roberta-base geometry (weightgen seed 0) in %s, built in %v\n", dir, time.Since(t0).Round(time.Millisecond))
-	fmt.Printf("# %s, GOMAXPROCS=%d, OMP_NUM_THREADS=%q, clients=%d, workers=%d, max-batch-tokens=%d, batch-wait=%v, cache-bytes=%d\n",
-		cpuModel(), runtime.GOMAXPROCS(0), os.Getenv("OMP_NUM_THREADS"), c.clients, c.workers, c.maxBatchTokens, c.batchWait, c.cacheBytes)
+	fmt.Printf("# %s, GOMAXPROCS=%d, OMP_NUM_THREADS=%q, clients=%d, workers=%d, max-batch-tokens=%d, batch-wait=%v, cache-bytes=%d, GC: %s\n",
+		cpuModel(), runtime.GOMAXPROCS(0), os.Getenv("OMP_NUM_THREADS"), c.clients, c.workers, c.maxBatchTokens, c.batchWait, c.cacheBytes, labels(c.gc))
 
 	gen, err := newTextGen(dir, 1)
 	if err != nil {
@@ -105,10 +122,12 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
+	tLoad := time.Now()
 	if err := srv.Load(ctx, server.ModelConfig{Dir: dir, MaxBatchTokens: c.maxBatchTokens, BatchWait: c.batchWait,
 		Encoder: model.EncoderOptions{Workers: c.workers}}); err != nil {
 		return err
 	}
+	fmt.Printf("# server loaded the checkpoint in %v (%s)\n", time.Since(tLoad).Round(time.Millisecond), c.gc[0].label)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -144,37 +163,24 @@ func run(c config) error {
 		return err
 	}
 
-	var reps []repeat
+	reps := make([][]repeat, len(c.gc)) // per GC setting, per repeat
 	for r := 0; r < c.repeats; r++ {
-		var rep repeat
-		before, err := cl.batchStats()
-		if err != nil {
-			return err
+		for j := range c.gc {
+			k := j
+			if r%2 == 1 { // alternate the order so drift on the box hits every setting alike
+				k = len(c.gc) - 1 - j
+			}
+			rep, err := runRepeat(ctx, c, c.gc[k], cl, raw, gen)
+			if err != nil {
+				return err
+			}
+			fmt.Println(rep.line(r+1, c.gc[k].label))
+			reps[k] = append(reps[k], rep)
 		}
-		if rep.http, err = load(ctx, cl, gen, c.clients, c.maxWords, c.duration); err != nil {
-			return err
-		}
-		after, err := cl.batchStats()
-		if err != nil {
-			return err
-		}
-		rep.meanBatch = (after.sum - before.sum) / max(1, after.count-before.count)
-		// The same mix: the server's mean batch size over the same length distribution.
-		rep.rawBatch = max(1, int(math.Round(rep.meanBatch)))
-		if rep.raw, err = rawMix(ctx, raw, gen, rep.rawBatch, c.maxWords, c.duration); err != nil {
-			return err
-		}
-		if rep.raw1x16, err = rawSingle(ctx, raw, gen, c.single); err != nil {
-			return err
-		}
-		if rep.single, err = single(ctx, cl, gen, c.single); err != nil {
-			return err
-		}
-		fmt.Println(rep.line(r + 1))
-		reps = append(reps, rep)
 	}
 	rssAfterRepeats := readRSS()
 
+	c.gc[0].apply()
 	raw = nil
 	runtime.GC()
 	debug.FreeOSMemory()
@@ -188,9 +194,10 @@ func run(c config) error {
 		if c.soakMemLimit > 0 {
 			debug.SetMemoryLimit(c.soakMemLimit)
 		}
-		fmt.Printf("# soak: %v under load, memory limit %d, RSS after each eighth:", c.soak, c.soakMemLimit)
+		fmt.Printf("# soak: %v under load, %s, memory limit %d; after each eighth (MiB): RSS / Go live heap / heap goal / Go runtime's memory (mapped, not released; RSS less this is C memory and code)\n", c.soak, c.gc[0].label, c.soakMemLimit)
 		total := loadResult{}
-		for range 8 {
+		s0 := readGCStats()
+		for i := range 8 {
 			part, err := load(ctx, cl, gen, c.clients, c.maxWords, c.soak/8)
 			if err != nil {
 				return err
@@ -200,9 +207,13 @@ func run(c config) error {
 			total.elapsed += part.elapsed
 			total.latencies = append(total.latencies, part.latencies...)
 			mem.soakRSS = append(mem.soakRSS, readRSS())
-			fmt.Printf(" %.0f", float64(mem.soakRSS[len(mem.soakRSS)-1])/(1<<20))
+			st := readGCStats()
+			fmt.Printf("#   %d/8 %s: %.0f / %.0f / %.0f / %.0f\n", i+1, time.Now().UTC().Format("15:04:05"),
+				float64(mem.soakRSS[i])/(1<<20), float64(st.heapLive)/(1<<20), float64(st.heapGoal)/(1<<20), float64(st.goMapped)/(1<<20))
 		}
-		fmt.Printf(" MiB\n# soak: %s\n", total)
+		d := s0.to(readGCStats())
+		fmt.Printf("# soak: %s; %.1f MiB/s allocated, %d GC cycles, GC %.1f%% of the Go runtime's busy CPU\n", total,
+			float64(d.allocs)/(1<<20)/total.elapsed.Seconds(), d.cycles, 100*d.gcShare)
 		mem.afterSoak = readRSS()
 		mem.soak = c.soak
 	}
@@ -211,6 +222,48 @@ func run(c config) error {
 
 	cancel()
 	return <-served
+}
+
+// runRepeat is one alternating round under GC setting g: HTTP load, raw mix at the server's
+// mean batch, raw 1×16, idle 16-token requests.
+func runRepeat(ctx context.Context, c config, g gcSetting, cl *client, raw *model.Encoder, gen *textGen) (repeat, error) {
+	g.apply()
+	runtime.GC() // start each setting from a collected heap
+	var rep repeat
+	before, err := cl.batchStats()
+	if err != nil {
+		return rep, err
+	}
+	s0 := readGCStats()
+	if rep.http, err = load(ctx, cl, gen, c.clients, c.maxWords, c.duration); err != nil {
+		return rep, err
+	}
+	rep.gc = s0.to(readGCStats())
+	after, err := cl.batchStats()
+	if err != nil {
+		return rep, err
+	}
+	rep.meanBatch = (after.sum - before.sum) / max(1, after.count-before.count)
+	// The same mix: the server's mean batch size over the same length distribution.
+	rep.rawBatch = max(1, int(math.Round(rep.meanBatch)))
+	if rep.raw, err = rawMix(ctx, raw, gen, rep.rawBatch, c.maxWords, c.duration); err != nil {
+		return rep, err
+	}
+	if rep.raw1x16, err = rawSingle(ctx, raw, gen, c.single); err != nil {
+		return rep, err
+	}
+	if rep.single, err = single(ctx, cl, gen, c.single); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+func labels(gc []gcSetting) string {
+	l := make([]string, len(gc))
+	for i, g := range gc {
+		l[i] = g.label
+	}
+	return strings.Join(l, ", ")
 }
 
 // buildCheckpoint writes the weightgen roberta-base checkpoint and copies the tokenizer files.

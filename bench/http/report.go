@@ -17,6 +17,7 @@ type repeat struct {
 	meanBatch float64
 	raw1x16   []time.Duration
 	single    []time.Duration
+	gc        gcDelta // during the HTTP load
 }
 
 func (r repeat) ratio() float64 { return r.http.tokensPerSec() / r.raw.tokensPerSec() }
@@ -25,9 +26,15 @@ func (r repeat) singleRatio() float64 {
 	return percentile(r.single, 50).Seconds() / percentile(r.raw1x16, 50).Seconds()
 }
 
-func (r repeat) line(i int) string {
-	return fmt.Sprintf("repeat %d: http %s, mean batch %.1f | raw %.0f tokens/s (%d batches of %d) | ratio %.3f | "+
-		"single p50 %v vs raw 1x16 p50 %v (x%.2f)", i, r.http, r.meanBatch, r.raw.tokensPerSec(), r.raw.batches, r.rawBatch,
+// cpuPerKTokens is the process CPU time (ms) per 1000 tokens during the HTTP load.
+func (r repeat) cpuPerKTokens() float64 {
+	return float64(r.gc.procCPU.Microseconds()) / 1000 / (float64(r.http.tokens) / 1000)
+}
+
+func (r repeat) line(i int, gc string) string {
+	return fmt.Sprintf("repeat %d, %s: http %s, mean batch %.1f, %d GC cycles (GC %.1f%% of Go CPU), CPU %.0f ms/1k tokens | "+
+		"raw %.0f tokens/s (%d batches of %d) | ratio %.3f | single p50 %v vs raw 1x16 p50 %v (x%.2f)", i, gc, r.http, r.meanBatch,
+		r.gc.cycles, 100*r.gc.gcShare, r.cpuPerKTokens(), r.raw.tokensPerSec(), r.raw.batches, r.rawBatch,
 		r.ratio(), percentile(r.single, 50).Round(10*time.Microsecond), percentile(r.raw1x16, 50).Round(10*time.Microsecond), r.singleRatio())
 }
 
@@ -39,28 +46,52 @@ type memory struct {
 	soakRSS                                                                []int64 // after each eighth of the soak
 }
 
-func report(c config, reps []repeat, m memory) {
-	col := func(f func(repeat) float64) string {
-		v := make([]float64, len(reps))
-		for i, r := range reps {
-			v[i] = f(r)
+// report prints one column per GC setting (reps[k] are setting k's repeats, in order).
+func report(c config, reps [][]repeat, m memory) {
+	row := func(name, target string, f func(k, r int) float64) {
+		fmt.Printf("| %s |", name)
+		for k := range reps {
+			v := make([]float64, len(reps[k]))
+			for r := range reps[k] {
+				v[r] = f(k, r)
+			}
+			slices.Sort(v)
+			fmt.Printf(" %.4g (%.4g–%.4g) |", median(v), v[0], v[len(v)-1])
 		}
-		slices.Sort(v)
-		return fmt.Sprintf("%.4g (%.4g–%.4g)", median(v), v[0], v[len(v)-1])
+		fmt.Printf(" %s |\n", target)
+	}
+	col := func(f func(repeat) float64) func(k, r int) float64 {
+		return func(k, r int) float64 { return f(reps[k][r]) }
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	fmt.Printf("\n## Results over %d repeats: median (min–max)\n\n", len(reps))
-	fmt.Println("| measure | value | target |")
-	fmt.Println("| --- | --- | --- |")
-	fmt.Printf("| raw encoder, batches of the server's mean size, texts of 3–%d tokens (tokens/s) | %s | |\n", c.maxWords+2, col(func(r repeat) float64 { return r.raw.tokensPerSec() }))
-	fmt.Printf("| HTTP, %d clients (tokens/s) | %s | |\n", c.clients, col(func(r repeat) float64 { return r.http.tokensPerSec() }))
-	fmt.Printf("| HTTP / raw throughput | %s | ≥ 0.85 |\n", col(func(r repeat) float64 { return r.ratio() }))
-	fmt.Printf("| HTTP p50 latency (ms) | %s | |\n", col(func(r repeat) float64 { return ms(percentile(r.http.latencies, 50)) }))
-	fmt.Printf("| HTTP p99 latency (ms) | %s | |\n", col(func(r repeat) float64 { return ms(percentile(r.http.latencies, 99)) }))
-	fmt.Printf("| server's mean batch (sequences) | %s | |\n", col(func(r repeat) float64 { return r.meanBatch }))
-	fmt.Printf("| raw 1×16 forward p50 (ms) | %s | |\n", col(func(r repeat) float64 { return ms(percentile(r.raw1x16, 50)) }))
-	fmt.Printf("| HTTP single 16-token request p50 (ms) | %s | |\n", col(func(r repeat) float64 { return ms(percentile(r.single, 50)) }))
-	fmt.Printf("| single / raw 1×16 | %s | ≤ 1.2 |\n", col(func(r repeat) float64 { return r.singleRatio() }))
+	fmt.Printf("\n## Results over %d repeats: median (min–max)\n\n| measure |", len(reps[0]))
+	for _, g := range c.gc {
+		fmt.Printf(" %s |", g.label)
+	}
+	fmt.Printf(" target |\n|%s\n", strings.Repeat(" --- |", len(c.gc)+2))
+	row(fmt.Sprintf("raw encoder, batches of the server's mean size, texts of 3–%d tokens (tokens/s)", c.maxWords+2), "", col(func(r repeat) float64 { return r.raw.tokensPerSec() }))
+	row(fmt.Sprintf("HTTP, %d clients (tokens/s)", c.clients), "", col(func(r repeat) float64 { return r.http.tokensPerSec() }))
+	row("HTTP / raw throughput", "≥ 0.85", col(func(r repeat) float64 { return r.ratio() }))
+	row("HTTP p50 latency (ms)", "", col(func(r repeat) float64 { return ms(percentile(r.http.latencies, 50)) }))
+	row("HTTP p99 latency (ms)", "", col(func(r repeat) float64 { return ms(percentile(r.http.latencies, 99)) }))
+	row("server's mean batch (sequences)", "", col(func(r repeat) float64 { return r.meanBatch }))
+	row("raw 1×16 forward p50 (ms)", "", col(func(r repeat) float64 { return ms(percentile(r.raw1x16, 50)) }))
+	row("HTTP single 16-token request p50 (ms)", "", col(func(r repeat) float64 { return ms(percentile(r.single, 50)) }))
+	row("single / raw 1×16", "≤ 1.2", col(func(r repeat) float64 { return r.singleRatio() }))
+	row("Go heap allocated during the HTTP load (MiB/s)", "", col(func(r repeat) float64 { return float64(r.gc.allocs) / (1 << 20) / r.http.elapsed.Seconds() }))
+	row("GC cycles during the HTTP load", "", col(func(r repeat) float64 { return float64(r.gc.cycles) }))
+	row("GC share of the Go runtime's busy CPU during the HTTP load (%)", "", col(func(r repeat) float64 { return 100 * r.gc.gcShare }))
+	row("process CPU per 1000 tokens during the HTTP load (ms)", "", col(func(r repeat) float64 { return r.cpuPerKTokens() }))
+	row("Go heap goal at the end of the HTTP load (MiB; raw encoder's weights live too)", "", col(func(r repeat) float64 { return float64(r.gc.heapGoal) / (1 << 20) }))
+	if len(reps) > 1 {
+		// Paired within a repeat: the settings ran minutes apart at most, so box load hits both.
+		row(fmt.Sprintf("HTTP tokens/s ÷ %s's in the same repeat", c.gc[0].label), "", func(k, r int) float64 {
+			return reps[k][r].http.tokensPerSec() / reps[0][r].http.tokensPerSec()
+		})
+		row(fmt.Sprintf("HTTP ÷ raw ratio ÷ %s's in the same repeat", c.gc[0].label), "", func(k, r int) float64 {
+			return reps[k][r].ratio() / reps[0][r].ratio()
+		})
+	}
 	mib := func(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 	fmt.Printf("\n## Memory (VmRSS)\n\n")
 	fmt.Printf("- weights: %s; activations at --max-batch-tokens %d: %s; at the load mix (%d×%d tokens): %s\n",
