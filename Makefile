@@ -12,7 +12,7 @@ SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BLAS_TAGS ?= dnnl
 ARGS  ?= serve --model demo
 
-.PHONY: help deps run build test vet check-docs docs bench bench-http
+.PHONY: help deps run build test vet check-docs docs bench bench-peers bench-go bench-http
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -49,7 +49,16 @@ test: deps vet check-docs ## vet, check docs/, then every test under the race de
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(GO) test -count=1 -tags dnnl ./model/
 
-bench: deps ## run the Go benchmarks (encoder, tokenizer, ...)
+bench: deps ## bench-peers, then bench-http: the whole issue-6 measurement (bench/RESULTS.md)
+	$(MAKE) --no-print-directory bench-peers
+	$(MAKE) --no-print-directory bench-http
+
+# e.g. BENCH_ARGS="-passes 2 -shapes 1x16,8x128"; QUIET_WAIT=0 to skip waiting for a quiet box.
+BENCH_ARGS ?=
+bench-peers: deps ## our encoder vs ONNX Runtime and PyTorch, same shapes, alternating passes (BENCH_ARGS="-passes 4")
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(GO) run -tags '$(BLAS_TAGS)' ./bench/compare $(BENCH_ARGS)
+
+bench-go: deps ## run the Go benchmarks (encoder, tokenizer, ...)
 	$(GO) test -tags '$(BLAS_TAGS)' -run '^$$' -bench . -benchmem ./...
 
 BENCH_HTTP_ARGS ?= -duration 30s -repeats 3
