@@ -11,13 +11,7 @@ import (
 // combinations, with row strides wider than the matrices and a non-zero beta.
 func TestSgemmMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	fill := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = r.Float32()*2 - 1
-		}
-		return s
-	}
+	fill := func(n int) []float32 { return uniformFloats(r, n) }
 	const m, n, k, pad = 5, 7, 3, 2
 	for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
 		t.Run(fmt.Sprintf("transA=%v,transB=%v", tr[0], tr[1]), func(t *testing.T) {
@@ -87,4 +81,13 @@ func BenchmarkSgemm(b *testing.B) {
 			})
 		}
 	}
+}
+
+// uniformFloats returns n values drawn uniformly from [-1, 1).
+func uniformFloats(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = r.Float32()*2 - 1
+	}
+	return s
 }

@@ -19,13 +19,7 @@ func TestDNNLMatmulPrimitive(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(11, 12))
-	fill := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = r.Float32()*2 - 1
-		}
-		return s
-	}
+	fill := func(n int) []float32 { return uniformFloats(r, n) }
 	for _, shape := range [][2]int{{768, 768}, {48, 32}, {5, 3}} {
 		n, k := shape[0], shape[1]
 		w := fill(n * k)
