@@ -345,7 +345,7 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 	fmt.Fprintf(logw, "report written to %s\n", o.mdOut)
 	if o.jsonOut != "" {
 		raw, err := json.MarshalIndent(map[string]any{"date": st.started.Format(time.RFC3339), "machine": machine(),
-			"command": strings.Join(os.Args, " "), "checkpoint": st.ckID, "onnx": st.onnxPath, "check": st.checkNote,
+			"command": commandLine(), "checkpoint": st.ckID, "onnx": st.onnxPath, "check": st.checkNote,
 			"engines": engines, "summary": rows}, "", " ")
 		if err != nil {
 			return false, err
@@ -399,7 +399,7 @@ func renderReport(o options, st runState, engines []*engineReport, rows []shapeS
 	fmt.Fprintf(&b, "\n### bench/compare, %s\n\n", st.started.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- **Machine:** %s; OMP_NUM_THREADS=%s; BLAS backend (ours): %s\n", machine(),
 		envOr("OMP_NUM_THREADS", "unset"), model.BLASBackend())
-	fmt.Fprintf(&b, "- **Command:** `%s`\n", strings.Join(os.Args, " "))
+	fmt.Fprintf(&b, "- **Command:** `%s`\n", commandLine())
 	fmt.Fprintf(&b, "- **Checkpoint:** roberta-base geometry, weightgen seed 0 (%s), %s", st.ckID, st.ckDir)
 	if st.ckReused {
 		b.WriteString(" (cached)")
@@ -433,6 +433,38 @@ func renderReport(o options, st runState, engines []*engineReport, rows []shapeS
 	writeTables(&b, rows, o.shapes, engines, o.passes)
 	writeFailures(&b, o.shapes, engines)
 	return b.String()
+}
+
+// commandLine is a command that reruns this measurement: the environment that matters, the
+// build (BLAS tag) and the flags as given.
+func commandLine() string {
+	var parts []string
+	for _, k := range []string{"OMP_NUM_THREADS", "QUIET_WAIT", "PEERS_DIR", "ORT_LIB", "ORT_DIR", "PYTHON"} {
+		if v, ok := os.LookupEnv(k); ok {
+			parts = append(parts, k+"="+shellQuote(v))
+		}
+	}
+	switch model.BLASBackend() {
+	case "onednn":
+		parts = append(parts, "go run -tags dnnl")
+	case "gonum":
+		parts = append(parts, "CGO_ENABLED=0 go run")
+	default:
+		parts = append(parts, "go run")
+	}
+	parts = append(parts, "./bench/compare")
+	for _, a := range os.Args[1:] {
+		parts = append(parts, shellQuote(a))
+	}
+	return strings.Join(parts, " ")
+}
+
+// shellQuote single-quotes s when it holds anything a shell would split or expand.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=.,/:+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func envOr(k, def string) string {

@@ -197,3 +197,19 @@ func TestParseTorchJSON(t *testing.T) {
 		t.Error("truncated JSON parsed without error")
 	}
 }
+
+func TestShellQuote(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"-shapes", "-shapes"},
+		{"1x16,8x128", "1x16,8x128"},
+		{"/tmp/a b", "'/tmp/a b'"},
+		{"", "''"},
+		{"it's", `'it'\''s'`},
+		{"$HOME", "'$HOME'"},
+	}
+	for _, tc := range tests {
+		if got := shellQuote(tc.in); got != tc.want {
+			t.Errorf("shellQuote(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
