@@ -144,7 +144,8 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 	model.SetBLASThreads(o.threads)
 	cfg := model.RobertaBaseConfig()
 	ck := model.Weightgen(cfg, 0, model.WeightgenOptions{})
-	st.ckID = ck.ID()
+	digest := ck.Digest() // hashes every weight: once (Weightgen's checkpoint does not memoise it)
+	st.ckID = "sha256:" + digest[:12]
 	st.ckDir = filepath.Join(o.cacheDir, "roberta-base-weightgen-s0")
 
 	ours := &engineReport{Name: "ours"}
@@ -176,7 +177,7 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 	writeCheckpoint := sync.OnceValue(func() error {
 		fmt.Fprintf(logw, "checkpoint: %s (weightgen seed 0, %s)\n", st.ckDir, st.ckID)
 		var err error
-		st.ckReused, err = ensureCheckpoint(st.ckDir, ck)
+		st.ckReused, err = ensureCheckpoint(st.ckDir, ck, digest)
 		return err
 	})
 	if torch != nil {
@@ -203,7 +204,7 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 		if o.onnx == "" {
 			st.onnxPath = filepath.Join(o.cacheDir, "roberta-base-weightgen-s0.onnx")
 			switch {
-			case stampMatches(st.onnxPath, ck.Digest()):
+			case stampMatches(st.onnxPath, digest):
 				st.onnxNote = "cached export of the checkpoint"
 			case torch == nil:
 				ortR.Absent = fmt.Sprintf("no ONNX model: exporting the checkpoint needs PyTorch (absent: %s); give -onnx FILE",
@@ -212,7 +213,7 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 				if err := writeCheckpoint(); err != nil {
 					return false, err
 				}
-				if err := exportONNX(ctx, torch.python, o.peersDir, st.ckDir, st.onnxPath, ck.Digest()); err != nil {
+				if err := exportONNX(ctx, torch.python, o.peersDir, st.ckDir, st.onnxPath, digest); err != nil {
 					ortR.Absent = "ONNX export failed: " + err.Error()
 				}
 				st.onnxNote = "exported now by torch_peer.py export"

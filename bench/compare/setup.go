@@ -46,14 +46,14 @@ func defaultCacheDir(root string) string {
 	return filepath.Join(os.TempDir(), "coldserve-bench-compare")
 }
 
-// ensureCheckpoint makes dir hold ck as an HF-layout directory (config.json + model.safetensors).
-// A directory already there is reused when it loads to the same tensors (same digest) and
-// geometry; otherwise it is rewritten. SaveDir writes the weights before config.json, so an
+// ensureCheckpoint makes dir hold ck (whose Digest is digest) as an HF-layout directory
+// (config.json + model.safetensors). A directory already there is reused when it loads to the
+// same tensors (same digest) and geometry; otherwise it is rewritten. SaveDir writes the weights before config.json, so an
 // interrupted write is seen as absent, not as a complete checkpoint.
-func ensureCheckpoint(dir string, ck *model.Checkpoint) (reused bool, err error) {
+func ensureCheckpoint(dir string, ck *model.Checkpoint, digest string) (reused bool, err error) {
 	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
 		got, err := model.Load(dir)
-		if err == nil && got.Digest() == ck.Digest() && sameGeometry(got.Config, ck.Config) {
+		if err == nil && got.Digest() == digest && sameGeometry(got.Config, ck.Config) {
 			return true, nil
 		}
 		slog.Info("cached checkpoint is stale or unreadable; rewriting it", "dir", dir, "load_err", err)
