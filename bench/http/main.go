@@ -56,6 +56,7 @@ type config struct {
 	soakMemLimit   int64
 	tokenizerDir   string
 	gc             []gcSetting
+	memProfile     string
 }
 
 func main() {
@@ -73,6 +74,7 @@ func main() {
 	flag.Int64Var(&c.cacheBytes, "cache-bytes", -1, "server result cache in bytes (-1: off, so every text costs compute)")
 	flag.DurationVar(&c.batchWait, "batch-wait", 0, "server --batch-wait")
 	flag.StringVar(&c.tokenizerDir, "tokenizer", "testdata/models/tiny-roberta", "directory whose tokenizer files are copied next to the weights")
+	flag.StringVar(&c.memProfile, "memprofile", "", "write a heap profile (live objects, after a GC) to this file at the end, for go tool pprof")
 	gcList := flag.String("gc-percent", strconv.Itoa(server.DefaultGCPercent), "Go GC percent, as coldserve --gc-percent (default: the server's); comma-separated values run each repeat under each, side by side; the soak uses the first. Without this flag a GOGC environment variable wins")
 	flag.Parse()
 	given := false
@@ -218,6 +220,11 @@ func run(c config) error {
 		mem.soak = c.soak
 	}
 	mem.peak = readHWM()
+	if c.memProfile != "" {
+		if err := writeHeapProfile(c.memProfile); err != nil {
+			return err
+		}
+	}
 	report(c, reps, mem)
 
 	cancel()
