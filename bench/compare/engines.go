@@ -92,6 +92,15 @@ func maxAbsDiff(a, b [][][]float32) (float64, error) {
 type torchEngine struct {
 	python, script, modelDir string
 	threads                  int
+	dtype                    string // torch_peer.py --dtype: fp32 or bf16
+}
+
+// torchDType is torch_peer.py's name for d.
+func torchDType(d model.DType) string {
+	if d == model.BFloat16 {
+		return "bf16"
+	}
+	return "fp32"
 }
 
 // torchJSON is what torch_peer.py bench --json writes.
@@ -129,7 +138,7 @@ func (t torchEngine) runPass(ctx context.Context, shapes []shape, o cleantime.Op
 	cmd := exec.CommandContext(ctx, t.python, t.script, "--model", t.modelDir, "--threads", strconv.Itoa(t.threads),
 		"bench", "--shapes", strings.Join(specs, ","), "--warmup", strconv.Itoa(o.Warmup),
 		"--runs", strconv.Itoa(o.Runs), "--max-seconds-per-shape", fmt.Sprint(o.MaxSeconds.Seconds()),
-		"--dtype", "fp32", "--json", jsonPath)
+		"--dtype", t.dtype, "--json", jsonPath)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("QUIET_WAIT=%g", o.QuietWait.Seconds()))
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw

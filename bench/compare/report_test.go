@@ -213,3 +213,14 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+func TestTorchDType(t *testing.T) {
+	for _, tc := range []struct {
+		in   model.DType
+		want string
+	}{{model.Float32, "fp32"}, {model.BFloat16, "bf16"}} {
+		if got := torchDType(tc.in); got != tc.want {
+			t.Errorf("torchDType(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
