@@ -65,20 +65,24 @@ func newLayerMachine(cfg Config, sc *scratch, weights *[numLayerParams]*tensor.D
 		return node
 	}
 	eps := cfg.LayerNormEps
-	qkv := apply(newLinearOp("qkv", sc, slotQKV, false, bf16), lm.x, p[pQKVWeight], p[pQKVBias])
-	attn := &attentionOp{opBase: opBase{name: "attention", sc: sc, slot: slotContext},
+	// Output slots follow the table in ops_scratch.go: values never alive together share one.
+	qkv := apply(newLinearOp("qkv", sc, slotQKVInter, false, bf16), lm.x, p[pQKVWeight], p[pQKVBias])
+	attn := &attentionOp{opBase: opBase{name: "attention", sc: sc, slot: slotCtxFFN},
 		tokens: n, heads: cfg.NumAttentionHeads, headDim: cfg.HeadDim()}
 	ctx := apply(attn, qkv, lm.lens)
 	ao := apply(newLinearOp("attention.output", sc, slotAttnOut, false, bf16), ctx, p[pAttnOutWeight], p[pAttnOutBias])
 	h1 := apply(&addNormOp{opBase: opBase{name: "attention.norm", sc: sc, slot: slotHidden1}, eps: eps},
 		ao, lm.x, p[pAttnNormGamma], p[pAttnNormBeta])
-	inter := apply(newLinearOp("intermediate", sc, slotInter, true, bf16), h1, p[pInterWeight], p[pInterBias])
-	fo := apply(newLinearOp("output", sc, slotFFNOut, false, bf16), inter, p[pOutWeight], p[pOutBias])
-	lm.out = apply(&addNormOp{opBase: opBase{name: "output.norm", sc: sc, slot: slotHidden2}, eps: eps},
+	inter := apply(newLinearOp("intermediate", sc, slotQKVInter, true, bf16), h1, p[pInterWeight], p[pInterBias])
+	fo := apply(newLinearOp("output", sc, slotCtxFFN, false, bf16), inter, p[pOutWeight], p[pOutBias])
+	lm.out = apply(&addNormOp{opBase: opBase{name: "output.norm", sc: sc, slot: slotAttnOut}, eps: eps},
 		fo, h1, p[pOutNormGamma], p[pOutNormBeta])
 	if err != nil {
 		return nil, fmt.Errorf("build layer graph for %d tokens: %w", n, err)
 	}
+	// Size the shared slot for its larger value now, so the first run does not allocate
+	// qkv's buffer only to replace it with the intermediate's.
+	sc.get(slotQKVInter, n*max(3*h, cfg.IntermediateSize))
 	lm.bindInputs()
 	if err := G.Let(lm.x, lm.xDense); err != nil {
 		return nil, err

@@ -2,9 +2,13 @@ package model
 
 // scratch is the reusable memory of one worker. Every op of every machine the worker owns
 // draws its output from a numbered slot; machines of one worker never run at the same time,
-// so they can share slots, and memory stays bounded by the worker's largest batch: about
-// 40 KiB per token of the largest batch for roberta-base (e.g. ~165 MiB at 32×128), plus
-// heads·seq² floats for attention scores. Callers bound it by bounding batch·seq.
+// so they can share slots, and memory stays bounded by the worker's largest batch. Within a
+// layer, ops whose values are never alive at the same time share a slot (see the table
+// below): max(3·hidden, intermediate) + 4·hidden + 1 floats per token of the largest batch,
+// about 24 KiB per token for roberta-base (e.g. ~96 MiB at 32×128, 384 MiB at 16384
+// tokens), plus max(hidden, intermediate)/2 floats (6 KiB) per token for the bfloat16 copy
+// of a BFloat16 encoder, plus heads·seq² floats for attention scores. Callers bound it by
+// bounding batch·seq.
 type scratch struct {
 	bufs [][]float32
 }
@@ -20,15 +24,28 @@ func (s *scratch) get(slot, n int) []float32 {
 	return s.bufs[slot][:n]
 }
 
-// Scratch slots. Ops whose outputs are alive at the same time need distinct slots.
+// Scratch slots. Values alive at the same time need distinct slots, and no op may write
+// into the slot of one of its own inputs. The layer's ops run in a fixed order; a slot is
+// reused once every reader of its previous value has run:
+//
+//	step op                 writes                reads           slot free because
+//	1    qkv                slotQKVInter  [n,3H]  x               -
+//	2    attention          slotCtxFFN    [n,H]   qkv             -
+//	3    attention.output   slotAttnOut   [n,H]   ctx             -
+//	4    attention.norm     slotHidden1   [n,H]   attn.out, x     -
+//	5    intermediate       slotQKVInter  [n,I]   hidden1         qkv's last reader was 2
+//	6    output             slotCtxFFN    [n,H]   intermediate    ctx's last reader was 3
+//	7    output.norm        slotAttnOut   [n,H]   output, hidden1 attn.out's last reader was 4
+//
+// hidden1 is alive from 4 to 7 (the second residual) and x (slotInput) from the layer's
+// start to 4 (the first residual), and again once runLayer copies the layer's output into
+// it; neither is shared. slotScores, slotNoMask and slotBF16 hold temporaries inside one
+// op and are never shared either.
 const (
-	slotQKV = iota
-	slotContext
-	slotAttnOut
-	slotHidden1
-	slotInter
-	slotFFNOut
-	slotHidden2
+	slotQKVInter = iota // qkv, then intermediate: max(3H, I) per token
+	slotCtxFFN          // attention context, then the FFN output
+	slotAttnOut         // attention.output, then output.norm (the layer's output)
+	slotHidden1         // attention.norm: the FFN's input and residual
 	slotScores
 	slotNoMask // zeros: the softmax mask of a sequence without padding
 	slotBF16   // a linear layer's input rounded to bfloat16 (BFloat16 encoders)
