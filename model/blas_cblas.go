@@ -33,6 +33,16 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		C.float(beta), (*C.float)(unsafe.Pointer(&c[0])), C.blasint(ldc))
 }
 
+// sgemmSmall is sgemm. OpenBLAS shares one process-wide thread count, so the attention
+// heads call it one after another (smallGEMMConcurrent is false).
+func sgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// smallGEMMConcurrent says sgemmSmall may run on several goroutines at once.
+const smallGEMMConcurrent = false
+
 // SetBLASThreads sets how many threads OpenBLAS uses for one matrix multiply. It is
 // process-global (OpenBLAS has one thread pool): call it once at start-up, before any
 // Forward. n <= 0 leaves the library default (OMP_NUM_THREADS for the OpenMP build).

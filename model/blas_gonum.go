@@ -28,6 +28,15 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	gonum.Implementation{}.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// sgemmSmall is sgemm: gonum runs small products on the calling goroutine.
+func sgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// smallGEMMConcurrent says sgemmSmall may run on several goroutines at once.
+const smallGEMMConcurrent = true
+
 // SetBLASThreads is a no-op in the pure-Go build: gonum splits large products across
 // goroutines itself (bounded by GOMAXPROCS).
 func SetBLASThreads(n int) {}

@@ -218,16 +218,23 @@ func (o *attentionOp) Do(vs ...G.Value) (G.Value, error) {
 			return nil, fmt.Errorf("%s: token %d: sequence length %v does not fit %d tokens", o.name, start, lens[start], T)
 		}
 		rows := qkv[start*3*H:]
-		scores := o.sc.get(slotScores, nh*L*L)
+		scores := o.sc.get(slotScores, nh*L*L) // [heads][L queries][L keys]
 		zeros := o.sc.get(slotNoMask, L)
-		// Scores of every head of the sequence: [heads][L queries][L keys].
-		for h := 0; h < nh; h++ {
-			sgemm(false, true, L, L, d, scale, rows[h*d:], 3*H, rows[H+h*d:], 3*H, 0, scores[h*L*L:], L)
+		// Heads are independent and their products small (L×L×d): one goroutine per core
+		// takes a share of the heads, each product on its own thread, rather than every
+		// product forking an OpenMP team.
+		perChunk := 1
+		if !smallGEMMConcurrent {
+			perChunk = nh
 		}
-		parallelFor(nh*L, 32, func(lo, hi int) { softmaxRows(scores[lo*L:hi*L], zeros, L) })
-		for h := 0; h < nh; h++ {
-			sgemm(false, false, L, d, L, 1, scores[h*L*L:], L, rows[2*H+h*d:], 3*H, 0, ctx[start*H+h*d:], H)
-		}
+		parallelFor(nh, perChunk, func(lo, hi int) {
+			for h := lo; h < hi; h++ {
+				s := scores[h*L*L : (h+1)*L*L]
+				sgemmSmall(false, true, L, L, d, scale, rows[h*d:], 3*H, rows[H+h*d:], 3*H, 0, s, L)
+				softmaxRows(s, zeros, L)
+				sgemmSmall(false, false, L, d, L, 1, s, L, rows[2*H+h*d:], 3*H, 0, ctx[start*H+h*d:], H)
+			}
+		})
 		start += L
 	}
 	return y, nil
@@ -279,9 +286,7 @@ func (o *addNormOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	y, out := o.output(n, h)
 	parallelFor(n, 64, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			addLayerNormRow(out[i*h:(i+1)*h], x[i*h:(i+1)*h], r[i*h:(i+1)*h], g, b, o.eps)
-		}
+		addLayerNormRows(out[lo*h:hi*h], x[lo*h:hi*h], r[lo*h:hi*h], g, b, h, o.eps)
 	})
 	return y, nil
 }

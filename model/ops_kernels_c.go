@@ -10,6 +10,8 @@ package model
 
 /*
 #cgo CFLAGS: -O3
+#cgo LDFLAGS: -lm
+#include <math.h>
 #include <stdint.h>
 #include <immintrin.h>
 
@@ -181,6 +183,64 @@ static void cs_softmax_rows(float *s, const float *mask, long rows, long n) {
 	}
 }
 
+// ---- residual + LayerNorm (HF: biased variance, eps inside the root; sums in double) ----
+
+static void add_layernorm_scalar(float *out, const float *x, const float *r, const float *g,
+		const float *b, long n, double eps) {
+	double sum = 0;
+	for (long i = 0; i < n; i++) { out[i] = x[i] + r[i]; sum += out[i]; }
+	double mean = sum / n, sq = 0;
+	for (long i = 0; i < n; i++) { double d = out[i] - mean; sq += d * d; }
+	float m32 = (float)mean, inv32 = (float)(1.0 / sqrt(sq / n + eps));
+	for (long i = 0; i < n; i++) out[i] = (out[i] - m32) * inv32 * g[i] + b[i];
+}
+
+AVX2 static void add_layernorm_avx2(float *out, const float *x, const float *r, const float *g,
+		const float *b, long n, double eps) {
+	long i = 0;
+	__m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+	for (; i + 8 <= n; i += 8) {
+		__m256 v = _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(r + i));
+		_mm256_storeu_ps(out + i, v);
+		s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+		s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+	}
+	double lanes[4], sum = 0;
+	_mm256_storeu_pd(lanes, _mm256_add_pd(s0, s1));
+	for (; i < n; i++) { out[i] = x[i] + r[i]; sum += out[i]; }
+	sum += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+	double mean = sum / n, sq = 0;
+	__m256d mv = _mm256_set1_pd(mean);
+	s0 = _mm256_setzero_pd(); s1 = _mm256_setzero_pd();
+	for (i = 0; i + 8 <= n; i += 8) {
+		__m256 v = _mm256_loadu_ps(out + i);
+		__m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), mv);
+		__m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), mv);
+		s0 = _mm256_fmadd_pd(d0, d0, s0);
+		s1 = _mm256_fmadd_pd(d1, d1, s1);
+	}
+	_mm256_storeu_pd(lanes, _mm256_add_pd(s0, s1));
+	for (; i < n; i++) { double d = out[i] - mean; sq += d * d; }
+	sq += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+	float m32 = (float)mean, inv32 = (float)(1.0 / sqrt(sq / n + eps));
+	__m256 m8 = _mm256_set1_ps(m32), inv8 = _mm256_set1_ps(inv32);
+	for (i = 0; i + 8 <= n; i += 8) {
+		__m256 v = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(out + i), m8), inv8);
+		_mm256_storeu_ps(out + i, _mm256_fmadd_ps(v, _mm256_loadu_ps(g + i), _mm256_loadu_ps(b + i)));
+	}
+	for (; i < n; i++) out[i] = (out[i] - m32) * inv32 * g[i] + b[i];
+}
+
+static void cs_add_layernorm_rows(float *out, const float *x, const float *r, const float *g,
+		const float *b, long rows, long n, double eps) {
+	int avx2 = cs_has_avx2();
+	for (long k = 0; k < rows; k++) {
+		long o = k * n;
+		if (avx2) add_layernorm_avx2(out + o, x + o, r + o, g, b, n, eps);
+		else add_layernorm_scalar(out + o, x + o, r + o, g, b, n, eps);
+	}
+}
+
 // ---- float32 -> bfloat16, round to nearest even (PyTorch's and oneDNN's rounding) ----
 
 static inline uint16_t cs_bf16_scalar(float f) {
@@ -246,4 +306,17 @@ func toBF16s(dst []uint16, src []float32) {
 	if len(src) > 0 {
 		C.cs_to_bf16((*C.float)(unsafe.Pointer(&src[0])), (*C.uint16_t)(unsafe.Pointer(&dst[0])), C.long(len(src)))
 	}
+}
+
+// addLayerNormRows writes LayerNorm(x + r)·gamma + beta into out for each n-wide row (see
+// addLayerNormRow); out may alias x or r.
+func addLayerNormRows(out, x, r, gamma, beta []float32, n int, eps float64) {
+	rows := len(out) / n
+	if rows == 0 {
+		return
+	}
+	x, r, gamma, beta = x[:rows*n], r[:rows*n], gamma[:n], beta[:n]
+	C.cs_add_layernorm_rows((*C.float)(unsafe.Pointer(&out[0])), (*C.float)(unsafe.Pointer(&x[0])),
+		(*C.float)(unsafe.Pointer(&r[0])), (*C.float)(unsafe.Pointer(&gamma[0])), (*C.float)(unsafe.Pointer(&beta[0])),
+		C.long(rows), C.long(n), C.double(eps))
 }

@@ -22,3 +22,10 @@ func toBF16s(dst []uint16, src []float32) {
 		dst[i] = toBF16(v)
 	}
 }
+
+// addLayerNormRows writes LayerNorm(x + r)·gamma + beta into out for each n-wide row.
+func addLayerNormRows(out, x, r, gamma, beta []float32, n int, eps float64) {
+	for i := 0; i+n <= len(out); i += n {
+		addLayerNormRow(out[i:i+n], x[i:i+n], r[i:i+n], gamma, beta, eps)
+	}
+}

@@ -118,6 +118,36 @@ func TestBuildKernelsMatchGo(t *testing.T) {
 	}
 }
 
+// TestBuildAddLayerNormMatchesGo compares the build's addLayerNormRows (AVX2 C in the cgo
+// build) with addLayerNormRow, for widths with and without a vector tail and for rows with a
+// large mean (where float32 sums would lose digits), including out aliasing x.
+func TestBuildAddLayerNormMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{1, 7, 8, 32, 37, 768} {
+		const rows = 5
+		x, res := make([]float32, rows*n), make([]float32, rows*n)
+		gamma, beta := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64()*3 + 1000*float64(i%2))
+			res[i] = float32(r.NormFloat64())
+		}
+		for i := range gamma {
+			gamma[i], beta[i] = float32(1+r.NormFloat64()/10), float32(r.NormFloat64()/10)
+		}
+		want := make([]float32, rows*n)
+		for k := 0; k < rows; k++ {
+			addLayerNormRow(want[k*n:(k+1)*n], x[k*n:(k+1)*n], res[k*n:(k+1)*n], gamma, beta, 1e-5)
+		}
+		got := append([]float32(nil), x...)
+		addLayerNormRows(got, got, res, gamma, beta, n, 1e-5)
+		for i := range got {
+			if d := math.Abs(float64(got[i] - want[i])); d > 2e-6*math.Max(1, math.Abs(float64(want[i]))) {
+				t.Fatalf("%s add+LayerNorm n=%d [%d] = %g, Go %g", kernelName, n, i, got[i], want[i])
+			}
+		}
+	}
+}
+
 // BenchmarkKernels times the element-wise kernels on one 8×128 layer's worth of data:
 // GELU over the 1024×3072 intermediate, softmax over 12 heads' 128×128 scores per sequence.
 func BenchmarkKernels(b *testing.B) {
