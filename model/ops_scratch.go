@@ -13,6 +13,19 @@ type scratch struct {
 	bufs [][]float32
 }
 
+// ScratchBytes bounds the scratch memory one worker of an encoder of cfg and dtype holds after
+// a batch of tokens packed tokens whose longest sequence has longest tokens: the layer's
+// activations (see scratch) plus one sequence's attention scores. Servers size memory with it.
+func ScratchBytes(cfg Config, dtype DType, tokens, longest int) int64 {
+	h, inter := int64(cfg.HiddenSize), int64(cfg.IntermediateSize)
+	perToken := max(3*h, inter) + 4*h + 1
+	if dtype == BFloat16 {
+		perToken += max(h, inter) / 2
+	}
+	l := int64(longest)
+	return 4 * (int64(tokens)*perToken + 1 + int64(cfg.NumAttentionHeads)*l*l + l)
+}
+
 // get returns slot's buffer resized to n, growing it when needed.
 func (s *scratch) get(slot, n int) []float32 {
 	for len(s.bufs) <= slot {

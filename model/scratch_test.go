@@ -66,6 +66,9 @@ func TestScratchPerTokenBound(t *testing.T) {
 				perToken += max(h, inter) / 2
 			}
 			bound := tokens*perToken + 1 + cfg.NumAttentionHeads*longest*longest + longest
+			if got := ScratchBytes(cfg, c.e.DType(), tokens, longest); got != 4*int64(bound) {
+				t.Errorf("ScratchBytes = %d, want the budget %d floats × 4 B", got, bound)
+			}
 
 			wk, _ := forwardOnWorker(t, c.e, ids)
 			total := 0

@@ -293,9 +293,8 @@ func buildCheckpoint(dir, tokDir string) error {
 	return nil
 }
 
-// activationBytes estimates the float32 buffers one worker holds for a batch of n padded
-// tokens: the layer input, Q/K/V, attention context and output, two LayerNorm outputs and the
-// FFN output (hidden wide each, 9 in all), plus the FFN's intermediate activations.
+// activationBytes is the scratch one worker holds for a batch of n tokens (the encoder's own
+// bound, attention scores of a longest possible sequence included).
 func activationBytes(cfg model.Config, n int) int64 {
-	return 4 * int64(n) * int64(9*cfg.HiddenSize+cfg.IntermediateSize)
+	return model.ScratchBytes(cfg, model.Float32, n, min(n, cfg.MaxPositionEmbeddings-cfg.PadTokenID-1))
 }
