@@ -125,6 +125,21 @@ func (e *Encoder) newWorker(cacheSize int) (*worker, error) {
 	return wk, nil
 }
 
+// dropStaleMachines evicts every cached machine but the one for keep when the scratch has
+// grown since grownBefore: their tensors still point at the replaced buffers, which would
+// otherwise stay alive, one generation per machine, as batches keep getting bigger.
+// Recompiling a machine costs about a millisecond, and growth stops at the largest batch.
+func (wk *worker) dropStaleMachines(grownBefore, keep int) {
+	if wk.sc.grown == grownBefore {
+		return
+	}
+	for _, n := range wk.machines.Keys() {
+		if n != keep {
+			wk.machines.Remove(n)
+		}
+	}
+}
+
 // Config is the encoder's model config.
 func (e *Encoder) Config() Config { return e.cfg }
 
@@ -162,6 +177,7 @@ func (e *Encoder) forward(ctx context.Context, wk *worker, ids [][]int32) (*Outp
 	for _, s := range ids {
 		tokens += len(s)
 	}
+	defer wk.dropStaleMachines(wk.sc.grown, tokens) // compiling lm may grow the scratch too
 	lm, ok := wk.machines.Get(tokens)
 	if !ok {
 		var err error

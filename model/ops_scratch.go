@@ -11,6 +11,10 @@ package model
 // bounding batch·seq.
 type scratch struct {
 	bufs [][]float32
+	// grown counts the buffers replaced by bigger ones. Compiled machines keep tensors over
+	// the buffers of their last run, so a replaced buffer stays reachable from every cached
+	// machine that has not run since; the worker drops those machines when grown moves.
+	grown int
 }
 
 // ScratchBytes bounds the scratch memory one worker of an encoder of cfg and dtype holds after
@@ -32,6 +36,9 @@ func (s *scratch) get(slot, n int) []float32 {
 		s.bufs = append(s.bufs, nil)
 	}
 	if cap(s.bufs[slot]) < n {
+		if s.bufs[slot] != nil {
+			s.grown++
+		}
 		s.bufs[slot] = make([]float32, n)
 	}
 	return s.bufs[slot][:n]

@@ -184,3 +184,28 @@ func TestScratchNoLiveAliasing(t *testing.T) {
 		})
 	}
 }
+
+// TestGrowthDropsStaleMachines: when a bigger batch grows the scratch, machines compiled for
+// earlier batches (whose tensors point at the replaced buffers) leave the cache, so the old
+// buffers can be collected; a batch that fits the grown scratch keeps the cache.
+func TestGrowthDropsStaleMachines(t *testing.T) {
+	e := mustEncoder(t, tinyCheckpoint(t), EncoderOptions{})
+	ids := func(n int) [][]int32 { return SyntheticIDs(e.Config(), 1, n) }
+	forwardOnWorker(t, e, ids(8))
+	wk, _ := forwardOnWorker(t, e, ids(6)) // fits: no growth
+	if n := wk.machines.Len(); n != 2 {
+		t.Fatalf("%d machines after batches of 8 and 6 tokens, want 2", n)
+	}
+	grown := wk.sc.grown
+	wk, _ = forwardOnWorker(t, e, ids(40)) // grows every slot
+	if wk.sc.grown == grown {
+		t.Fatal("a 5x bigger batch did not grow the scratch")
+	}
+	if keys := wk.machines.Keys(); len(keys) != 1 || keys[0] != 40 {
+		t.Errorf("machines after growth: %v, want only [40]", keys)
+	}
+	forwardOnWorker(t, e, ids(8))
+	if n := wk.machines.Len(); n != 2 {
+		t.Errorf("%d machines after a batch that fits, want 2", n)
+	}
+}
