@@ -180,43 +180,36 @@ func engineCell(e *engineReport, m map[string]stat, f string, passes int) string
 // writeTables renders the throughput table (tokens/s and same-pass ratios) and the latency
 // table (ms per batch and same-pass ms ratios) as markdown.
 func writeTables(b *strings.Builder, rows []shapeSummary, shapes []shape, engines []*engineReport, passes int) {
+	writeTable(b, rows, shapes, engines, passes, " tokens/s", "", "%.0f",
+		func(r shapeSummary) (map[string]stat, map[string]stat) { return r.TokensSec, r.Ratio })
+	b.WriteString("\nLatency, ms per batch (median of the passes' medians, min–max over passes):\n\n")
+	writeTable(b, rows, shapes, engines, passes, " ms", " ms", "%.1f",
+		func(r shapeSummary) (map[string]stat, map[string]stat) { return r.MedianMS, r.Latency })
+}
+
+// writeTable renders one table: a column per engine (unit names the cells, f formats them)
+// and a column per peer with ours ÷ peer (ratioUnit follows each name in the header); pick
+// chooses a row's per-engine values and ratios.
+func writeTable(b *strings.Builder, rows []shapeSummary, shapes []shape, engines []*engineReport, passes int,
+	unit, ratioUnit, f string, pick func(shapeSummary) (values, ratios map[string]stat)) {
 	ours, peers := engines[0], engines[1:]
 	hdr := []string{"shape"}
 	for _, e := range engines {
-		hdr = append(hdr, e.Name+" tokens/s")
+		hdr = append(hdr, e.Name+unit)
 	}
 	for _, p := range peers {
-		hdr = append(hdr, ours.Name+" ÷ "+p.Name)
+		hdr = append(hdr, ours.Name+ratioUnit+" ÷ "+p.Name+ratioUnit)
 	}
 	writeRow(b, hdr)
 	writeRow(b, slices.Repeat([]string{"---"}, len(hdr)))
 	for i, r := range rows {
+		values, ratios := pick(r)
 		row := []string{shapes[i].label()}
 		for _, e := range engines {
-			row = append(row, engineCell(e, r.TokensSec, "%.0f", passes))
+			row = append(row, engineCell(e, values, f, passes))
 		}
 		for _, p := range peers {
-			row = append(row, ratioCell(ours, p, r.Ratio, passes))
-		}
-		writeRow(b, row)
-	}
-	b.WriteString("\nLatency, ms per batch (median of the passes' medians, min–max over passes):\n\n")
-	hdr = []string{"shape"}
-	for _, e := range engines {
-		hdr = append(hdr, e.Name+" ms")
-	}
-	for _, p := range peers {
-		hdr = append(hdr, ours.Name+" ms ÷ "+p.Name+" ms")
-	}
-	writeRow(b, hdr)
-	writeRow(b, slices.Repeat([]string{"---"}, len(hdr)))
-	for i, r := range rows {
-		row := []string{shapes[i].label()}
-		for _, e := range engines {
-			row = append(row, engineCell(e, r.MedianMS, "%.1f", passes))
-		}
-		for _, p := range peers {
-			row = append(row, ratioCell(ours, p, r.Latency, passes))
+			row = append(row, ratioCell(ours, p, ratios, passes))
 		}
 		writeRow(b, row)
 	}
