@@ -55,8 +55,7 @@ type Encoder struct {
 	cfg     Config
 	ck      *Checkpoint
 	w       *encoderWeights
-	dtype   DType
-	bf16    gemmBF16 // the bfloat16 multiply; nil for Float32
+	bf16    gemmBF16 // the bfloat16 multiply of a BFloat16 encoder; nil for Float32
 	workers chan *worker
 	id      func() string // the checkpoint's ID, computed on first use
 }
@@ -84,7 +83,7 @@ func NewEncoder(ck *Checkpoint, opts EncoderOptions) (*Encoder, error) {
 		return nil, fmt.Errorf("new encoder: %w", err)
 	}
 	opts = opts.withDefaults()
-	e := &Encoder{cfg: ck.Config, ck: ck, w: w, dtype: opts.DType, workers: make(chan *worker, opts.Workers),
+	e := &Encoder{cfg: ck.Config, ck: ck, w: w, workers: make(chan *worker, opts.Workers),
 		id: sync.OnceValue(ck.ID)}
 	switch opts.DType {
 	case Float32:
@@ -147,7 +146,12 @@ func (e *Encoder) Config() Config { return e.cfg }
 func (e *Encoder) CheckpointID() string { return e.id() }
 
 // DType is the precision the encoder's linear layers compute in.
-func (e *Encoder) DType() DType { return e.dtype }
+func (e *Encoder) DType() DType {
+	if e.bf16 != nil {
+		return BFloat16
+	}
+	return Float32
+}
 
 // HasPooler says whether the checkpoint has HF's pooler (needed for PoolPooler).
 func (e *Encoder) HasPooler() bool { return e.w.poolerW != nil }
