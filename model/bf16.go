@@ -83,9 +83,7 @@ func (w *encoderWeights) toBFloat16() {
 // (len ≥ m·k), the bias broadcast into out, and gemm adds x·wᵀ.
 func linearRowsBF16(gemm gemmBF16, out, x []float32, xb, w []uint16, bias []float32, m, n, k int) error {
 	parallelFor(m, 16, func(lo, hi int) { toBF16s(xb[lo*k:hi*k], x[lo*k:hi*k]) })
-	for i := 0; i < m; i++ {
-		copy(out[i*n:(i+1)*n], bias)
-	}
+	broadcastRows(out, bias, m, n)
 	return gemm(m, n, k, xb[:m*k], w, out)
 }
 

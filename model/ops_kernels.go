@@ -141,8 +141,13 @@ func layerNormRow(out, x, gamma, beta []float32, eps float64) {
 // linearRows computes out[m×n] = x[m×k]·wᵀ + bias, with w in the checkpoint's [n, k]
 // (out, in) layout: bias is broadcast into out first, then one sgemm adds the product.
 func linearRows(out, x, w, bias []float32, m, n, k int) {
-	for i := 0; i < m; i++ {
-		copy(out[i*n:(i+1)*n], bias)
-	}
+	broadcastRows(out, bias, m, n)
 	sgemm(false, true, m, n, k, 1, x, k, w, k, 1, out, n)
+}
+
+// broadcastRows copies the n-wide row into each of out's first m rows.
+func broadcastRows(out, row []float32, m, n int) {
+	for i := 0; i < m; i++ {
+		copy(out[i*n:(i+1)*n], row)
+	}
 }
