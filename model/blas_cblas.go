@@ -51,8 +51,3 @@ func SetBLASThreads(n int) {
 		C.openblas_set_num_threads(C.int(n))
 	}
 }
-
-// hardwareBF16 says why this build has no bfloat16 multiply.
-func hardwareBF16() (gemmBF16, error) {
-	return nil, errNoBF16Build
-}

@@ -40,8 +40,3 @@ const smallGEMMConcurrent = true
 // SetBLASThreads is a no-op in the pure-Go build: gonum splits large products across
 // goroutines itself (bounded by GOMAXPROCS).
 func SetBLASThreads(n int) {}
-
-// hardwareBF16 says why this build has no bfloat16 multiply.
-func hardwareBF16() (gemmBF16, error) {
-	return nil, errNoBF16Build
-}
