@@ -55,7 +55,7 @@ func toTiming(r cleantime.Result, err error, s shape) timing {
 		return timing{Err: err.Error(), Dropped: r.Dropped}
 	}
 	return timing{MedianMS: cleantime.MS(r.Median), MinMS: cleantime.MS(r.Min), MaxMS: cleantime.MS(r.Max),
-		TokensSec: float64(s.tokens()) / r.Median.Seconds(), Runs: r.Runs, Dropped: r.Dropped}
+		TokensSec: float64(s.Tokens()) / r.Median.Seconds(), Runs: r.Runs, Dropped: r.Dropped}
 }
 
 // maxAbsDiff is the largest |a−b| over every sequence's real tokens; it fails when the two

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/coldserve/coldserve/bench/internal/cleantime"
+	"github.com/coldserve/coldserve/bench/internal/shapes"
 	"github.com/coldserve/coldserve/model"
 )
 
@@ -65,7 +66,7 @@ func main() {
 	if n, err := strconv.Atoi(os.Getenv("OMP_NUM_THREADS")); err == nil && n > 0 {
 		threadsDefault = n
 	}
-	shapes := flag.String("shapes", defaultShapes, "comma-separated BATCHxSEQ")
+	shapeSpec := flag.String("shapes", defaultShapes, "comma-separated BATCHxSEQ")
 	check := flag.String("check", "2x128", "BATCHxSEQ of the ours-vs-ONNX-Runtime output check (odd rows are cut to 3/4 length, so padding is checked too)")
 	var o options
 	flag.IntVar(&o.passes, "passes", 3, "passes; each times every engine on every shape")
@@ -87,10 +88,10 @@ func main() {
 	flag.Parse()
 
 	var err error
-	if o.shapes, err = parseShapes(*shapes); err != nil {
+	if o.shapes, err = shapes.Parse(*shapeSpec); err != nil {
 		fatal(err)
 	}
-	cs, err := parseShapes(*check)
+	cs, err := shapes.Parse(*check)
 	if err != nil || len(cs) != 1 {
 		fatal(fmt.Errorf("-check %q: want one BATCHxSEQ", *check))
 	}

@@ -4,45 +4,13 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/coldserve/coldserve/bench/internal/shapes"
 )
 
 // shape is one benchmark input: batch sequences of seq tokens each.
-type shape struct{ Batch, Seq int }
-
-func (s shape) String() string { return fmt.Sprintf("%dx%d", s.Batch, s.Seq) }
-
-// label is the shape as the tables print it (1×16).
-func (s shape) label() string { return fmt.Sprintf("%d×%d", s.Batch, s.Seq) }
-
-func (s shape) tokens() int { return s.Batch * s.Seq }
-
-// parseShapes reads "1x16,8x128": BATCHxSEQ, batch ≥ 1, seq ≥ 2 (<s> and </s>), no repeats.
-func parseShapes(spec string) ([]shape, error) {
-	var out []shape
-	for _, f := range strings.Split(spec, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		b, q, ok := strings.Cut(strings.ToLower(f), "x")
-		batch, err1 := strconv.Atoi(b)
-		seq, err2 := strconv.Atoi(q)
-		if !ok || err1 != nil || err2 != nil || batch < 1 || seq < 2 {
-			return nil, fmt.Errorf("bad shape %q (want BATCHxSEQ, batch >= 1, seq >= 2)", f)
-		}
-		s := shape{batch, seq}
-		if slices.Contains(out, s) {
-			return nil, fmt.Errorf("shape %s given twice", s)
-		}
-		out = append(out, s)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no shapes in %q", spec)
-	}
-	return out, nil
-}
+type shape = shapes.Shape
 
 // timing is one engine's result for one shape in one pass (times in ms). Err is set when the
 // engine ran but produced no timing (a failure, or no clean run on a busy box).
@@ -204,7 +172,7 @@ func writeTable(b *strings.Builder, rows []shapeSummary, shapes []shape, engines
 	writeRow(b, slices.Repeat([]string{"---"}, len(hdr)))
 	for i, r := range rows {
 		values, ratios := pick(r)
-		row := []string{shapes[i].label()}
+		row := []string{shapes[i].Label()}
 		for _, e := range engines {
 			row = append(row, engineCell(e, values, f, passes))
 		}
@@ -244,7 +212,7 @@ func writeFailures(b *strings.Builder, shapes []shape, engines []*engineReport) 
 				if why == "" {
 					why = "not run (interrupted)"
 				}
-				fmt.Fprintf(b, "- %s, %s, pass %d: %s\n", e.Name, shapes[i].label(), p+1, why)
+				fmt.Fprintf(b, "- %s, %s, pass %d: %s\n", e.Name, shapes[i].Label(), p+1, why)
 			}
 		}
 	}

@@ -9,36 +9,6 @@ import (
 	"github.com/coldserve/coldserve/model"
 )
 
-func TestParseShapes(t *testing.T) {
-	tests := []struct {
-		spec    string
-		want    []shape
-		wantErr string
-	}{
-		{spec: "1x16", want: []shape{{1, 16}}},
-		{spec: " 1x16, 8X128 ,32x128,", want: []shape{{1, 16}, {8, 128}, {32, 128}}},
-		{spec: "", wantErr: "no shapes"},
-		{spec: "16", wantErr: "bad shape"},
-		{spec: "0x16", wantErr: "bad shape"},
-		{spec: "1x1", wantErr: "bad shape"},
-		{spec: "2x-3", wantErr: "bad shape"},
-		{spec: "ax16", wantErr: "bad shape"},
-		{spec: "1x16,1x16", wantErr: "given twice"},
-	}
-	for _, tc := range tests {
-		got, err := parseShapes(tc.spec)
-		if tc.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("parseShapes(%q) error = %v, want one containing %q", tc.spec, err, tc.wantErr)
-			}
-			continue
-		}
-		if err != nil || !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("parseShapes(%q) = %v, %v; want %v", tc.spec, got, err, tc.want)
-		}
-	}
-}
-
 func TestSummarize(t *testing.T) {
 	tests := []struct {
 		name string
@@ -74,11 +44,11 @@ func TestRatiosSamePassOnly(t *testing.T) {
 
 // ms builds a timing of median m ms for s.
 func ms(s shape, m float64) timing {
-	return timing{MedianMS: m, MinMS: m, MaxMS: m, TokensSec: float64(s.tokens()) / (m / 1000), Runs: 3}
+	return timing{MedianMS: m, MinMS: m, MaxMS: m, TokensSec: float64(s.Tokens()) / (m / 1000), Runs: 3}
 }
 
 func TestTables(t *testing.T) {
-	shapes := []shape{{1, 16}, {8, 128}}
+	shapes := []shape{{Batch: 1, Seq: 16}, {Batch: 8, Seq: 128}}
 	ours := &engineReport{Name: "ours", Passes: [][]timing{
 		{ms(shapes[0], 80), ms(shapes[1], 2000)},
 		{ms(shapes[0], 100), ms(shapes[1], 4000)},
@@ -157,7 +127,7 @@ func TestMaxAbsDiff(t *testing.T) {
 
 func TestCheckIDsCutsOddRows(t *testing.T) {
 	cfg := model.RobertaBaseConfig()
-	ids := checkIDs(cfg, shape{3, 16})
+	ids := checkIDs(cfg, shape{Batch: 3, Seq: 16})
 	full := model.SyntheticIDs(cfg, 3, 16)
 	for b, want := range []int{16, 12, 16} {
 		row := ids[b]
@@ -177,7 +147,7 @@ func TestParseTorchJSON(t *testing.T) {
   {"batch": 1, "seq": 16, "tokens": 16, "runs": 0, "dropped_contended": 2, "median_ms": NaN, "min_ms": NaN, "max_ms": NaN, "tokens_per_s": NaN},
   {"batch": 8, "seq": 128, "tokens": 1024, "runs": 3, "dropped_contended": 1, "median_ms": 1505.5, "min_ms": 1465.25, "max_ms": 1525.0, "tokens_per_s": 680.25}
  ]}`)
-	shapes := []shape{{1, 16}, {8, 128}, {4, 512}}
+	shapes := []shape{{Batch: 1, Seq: 16}, {Batch: 8, Seq: 128}, {Batch: 4, Seq: 512}}
 	got, tj, err := parseTorchJSON(raw, shapes)
 	if err != nil {
 		t.Fatal(err)

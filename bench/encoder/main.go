@@ -12,11 +12,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/coldserve/coldserve/bench/internal/cleantime"
+	"github.com/coldserve/coldserve/bench/internal/shapes"
 	"github.com/coldserve/coldserve/model"
 )
 
@@ -47,7 +46,11 @@ func main() {
 	}
 }
 
-func run(shapes string, opts cleantime.Options, threads int, jsonOut string) error {
+func run(spec string, opts cleantime.Options, threads int, jsonOut string) error {
+	shapeList, err := shapes.Parse(spec)
+	if err != nil {
+		return err
+	}
 	model.SetBLASThreads(threads)
 	cfg := model.RobertaBaseConfig()
 	t0 := time.Now()
@@ -58,14 +61,9 @@ func run(shapes string, opts cleantime.Options, threads int, jsonOut string) err
 	fmt.Printf("# coldserve encoder, roberta-base geometry (weightgen seed 0), built in %v, OMP_NUM_THREADS=%s\n",
 		time.Since(t0).Round(time.Millisecond), os.Getenv("OMP_NUM_THREADS"))
 	var results []shapeResult
-	for _, s := range strings.Split(shapes, ",") {
-		b, q, ok := strings.Cut(strings.TrimSpace(s), "x")
-		batch, err1 := strconv.Atoi(b)
-		seq, err2 := strconv.Atoi(q)
-		if !ok || err1 != nil || err2 != nil || batch <= 0 || seq < 2 {
-			return fmt.Errorf("bad shape %q (want BATCHxSEQ)", s)
-		}
-		ids := model.SyntheticIDs(cfg, batch, seq)
+	for _, sh := range shapeList {
+		s := sh.String()
+		ids := model.SyntheticIDs(cfg, sh.Batch, sh.Seq)
 		ctx := context.Background()
 		r, err := cleantime.Bench(func() error { _, err := enc.Forward(ctx, ids); return err }, opts)
 		if err != nil {
@@ -74,7 +72,7 @@ func run(shapes string, opts cleantime.Options, threads int, jsonOut string) err
 			results = append(results, shapeResult{Shape: s, Dropped: r.Dropped})
 			continue
 		}
-		tps := float64(batch*seq) / r.Median.Seconds()
+		tps := float64(sh.Tokens()) / r.Median.Seconds()
 		fmt.Printf("%s: %v  %.0f tokens/s\n", s, r, tps)
 		results = append(results, shapeResult{Shape: s, MedianMS: cleantime.MS(r.Median), MinMS: cleantime.MS(r.Min), MaxMS: cleantime.MS(r.Max),
 			TokensSec: tps, Runs: r.Runs, Dropped: r.Dropped})
