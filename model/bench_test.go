@@ -10,7 +10,7 @@ import (
 // baseBenchEncoder is the roberta-base geometry (weightgen seed 0), built once per test
 // binary: generating ~125M parameters takes a few seconds.
 var baseBenchEncoder = sync.OnceValues(func() (*Encoder, error) {
-	return NewEncoder(Weightgen(RobertaBaseConfig(), 0, WeightgenOptions{}), EncoderOptions{})
+	return NewEncoder(baseCheckpointOnce(), EncoderOptions{})
 })
 
 // BenchmarkEncoderBase times Forward on the roberta-base geometry at the shapes the
