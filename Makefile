@@ -30,8 +30,10 @@ run: deps ## serve the embedded demo model on 127.0.0.1:8080 (ARGS="serve --mode
 build: deps ## build bin/coldserve
 	$(GO) build -trimpath -tags '$(BLAS_TAGS)' -o bin/coldserve ./cmd/coldserve
 
-vet: deps ## go vet every package
+vet: deps ## go vet every package, in the cgo, oneDNN and pure-Go builds
 	$(GO) vet ./...
+	$(GO) vet -tags dnnl ./...
+	CGO_ENABLED=0 $(GO) vet ./...
 
 check-docs: ## fail when docs/ (the swag-generated OpenAPI spec) is stale
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
@@ -45,9 +47,21 @@ docs: ## regenerate docs/ from the swag annotations in server/ and api/
 	$(SWAG) fmt --dir server,api
 	$(SWAG) $(SWAG_FLAGS) docs --outputTypes go,json,yaml --quiet
 
-test: deps vet check-docs ## vet, check docs/, then every test under the race detector
-	$(GO) test -race -count=1 -timeout 20m ./...
-	$(GO) test -count=1 -tags dnnl ./model/
+# gotest runs every test in one build ($(1): go flags, $(2): environment), after printing the
+# path the CPU-dependent tests take there (BLAS backend, CPU flags, bf16 multiply).
+define gotest
+	@echo ">> $(2) go test $(1) ./..."
+	@$(2) $(GO) test $(1) -count=1 -run '^$$' -v ./model/ | grep '^model tests:' || true
+	$(2) $(GO) test $(1) -count=1 -timeout 20m ./...
+endef
+
+# Three builds: cgo with OpenBLAS under the race detector, cgo with oneDNN (what make build
+# ships), and pure Go. Every test passes, or skips saying why, in each, on AVX2-only and on
+# AVX-512/AMX CPUs.
+test: deps vet check-docs ## vet, check docs/, then every test in each build (race+OpenBLAS, oneDNN, pure Go)
+	$(call gotest,-race,)
+	$(call gotest,-tags dnnl,)
+	$(call gotest,,CGO_ENABLED=0)
 
 bench: deps ## bench-peers, then bench-http: the whole issue-6 measurement (bench/RESULTS.md)
 	$(MAKE) --no-print-directory bench-peers
