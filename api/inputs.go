@@ -9,14 +9,15 @@ import (
 )
 
 // Inputs is "a string or a list of strings": `"text"` and `["a", "b"]` are both accepted, a
-// single string meaning a list of one. JSON null (or an absent field) yields no inputs.
+// single string meaning a list of one. JSON null (or an absent field) yields no inputs; a null
+// inside the list is an error, not an empty text.
 type Inputs []string
 
 // UnmarshalJSON accepts a JSON string or an array of strings.
 func (in *Inputs) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
-	case bytes.Equal(b, []byte("null")):
+	case isNull(b):
 		*in = nil
 		return nil
 	case len(b) > 0 && b[0] == '"':
@@ -27,11 +28,18 @@ func (in *Inputs) UnmarshalJSON(b []byte) error {
 		*in = Inputs{s}
 		return nil
 	case len(b) > 0 && b[0] == '[':
-		var list []string
+		var list []*string
 		if err := json.Unmarshal(b, &list); err != nil {
 			return fmt.Errorf("inputs must be a string or a list of strings: %w", err)
 		}
-		*in = list
+		out := make(Inputs, len(list))
+		for i, s := range list {
+			if s == nil {
+				return fmt.Errorf("inputs[%d] is null: want a string", i)
+			}
+			out[i] = *s
+		}
+		*in = out
 		return nil
 	default:
 		return fmt.Errorf("inputs must be a string or a list of strings, got %.20s", b)
@@ -39,13 +47,14 @@ func (in *Inputs) UnmarshalJSON(b []byte) error {
 }
 
 // IDBatch is "a list of token ids or a list of such lists": `[0, 713, 2]` is one sequence,
-// `[[0, 2], [0, 713, 2]]` two.
+// `[[0, 2], [0, 713, 2]]` two. A null where an id or a list belongs is an error (encoding/json
+// would read it as 0 or as an empty list).
 type IDBatch [][]int32
 
 // UnmarshalJSON accepts an array of integers or an array of integer arrays.
 func (ids *IDBatch) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
-	if bytes.Equal(b, []byte("null")) {
+	if isNull(b) {
 		*ids = nil
 		return nil
 	}
@@ -58,17 +67,42 @@ func (ids *IDBatch) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if first := bytes.TrimSpace(raw[0]); len(first) > 0 && first[0] == '[' {
-		var nested [][]int32
-		if err := json.Unmarshal(b, &nested); err != nil {
-			return fmt.Errorf("ids must be a list of integers or a list of lists: %w", err)
+		out := make(IDBatch, len(raw))
+		for i, r := range raw {
+			if isNull(r) {
+				return fmt.Errorf("ids[%d] is null: want a list of integers", i)
+			}
+			list, err := idList(r, fmt.Sprintf("ids[%d]", i))
+			if err != nil {
+				return err
+			}
+			out[i] = list
 		}
-		*ids = nested
+		*ids = out
 		return nil
 	}
-	var flat []int32
-	if err := json.Unmarshal(b, &flat); err != nil {
-		return fmt.Errorf("ids must be a list of integers or a list of lists: %w", err)
+	flat, err := idList(b, "ids")
+	if err != nil {
+		return err
 	}
 	*ids = IDBatch{flat}
 	return nil
 }
+
+// idList decodes one JSON array of int32 ids, refusing null elements; where names it in errors.
+func idList(b []byte, where string) ([]int32, error) {
+	var list []*int32
+	if err := json.Unmarshal(b, &list); err != nil {
+		return nil, fmt.Errorf("ids must be a list of integers or a list of lists: %w", err)
+	}
+	out := make([]int32, len(list))
+	for i, id := range list {
+		if id == nil {
+			return nil, fmt.Errorf("%s[%d] is null: want an integer", where, i)
+		}
+		out[i] = *id
+	}
+	return out, nil
+}
+
+func isNull(b []byte) bool { return bytes.Equal(bytes.TrimSpace(b), []byte("null")) }

@@ -22,6 +22,8 @@ func TestInputsUnmarshal(t *testing.T) {
 		{`["a", 1]`, nil, true},
 		{`[["a"]]`, nil, true},
 		{`true`, nil, true},
+		{`["a", null]`, nil, true}, // encoding/json alone would make the null ""
+		{`[null]`, nil, true},
 	}
 	for _, tt := range tests {
 		var req struct {
@@ -56,6 +58,10 @@ func TestIDBatchUnmarshal(t *testing.T) {
 		{`[1, [2]]`, nil, true},
 		{`"0 1 2"`, nil, true},
 		{`[["a"]]`, nil, true},
+		{`[0, null]`, nil, true}, // encoding/json alone would make the null 0
+		{`[[0], null]`, nil, true},
+		{`[[0, null]]`, nil, true},
+		{`[null]`, nil, true},
 	}
 	for _, tt := range tests {
 		var req struct {
