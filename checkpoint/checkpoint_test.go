@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/coldserve/coldserve/model"
@@ -70,5 +71,34 @@ func TestResolverRoots(t *testing.T) {
 	}
 	if _, err := (&Resolver{}).Resolve(context.Background(), "ok", ""); !errors.As(err, &forbidden) {
 		t.Errorf("no roots: %v", err)
+	}
+}
+
+// Refusals name what was refused (a fuse output is not a "source") and quote at most a
+// bounded prefix of the path, however long the request's was.
+func TestResolverMessages(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	r := &Resolver{Roots: []string{root}}
+	long := strings.Repeat("a", 100_000)
+	for _, tc := range []struct {
+		name string
+		err  func() error
+		want string
+	}{
+		{"output outside the root", func() error { _, err := r.Output(filepath.Join(outside, "itr14")); return err }, "output "},
+		{"output under a missing parent", func() error { _, err := r.Output("no/such/itr14"); return err }, "output "},
+		{"source outside the root", func() error { _, err := r.Resolve(context.Background(), outside, ""); return err }, "source "},
+		{"long source", func() error { _, err := r.Resolve(context.Background(), "/"+long, ""); return err }, "source "},
+		{"long output", func() error { _, err := r.Output("/" + long); return err }, "output "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.err()
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, tc.want) || len(msg) > 2*maxQuoted+200 {
+				t.Errorf("message (%d bytes) %.120q does not start with %q or is not bounded", len(msg), msg, tc.want)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,19 +24,45 @@ type HubClient interface {
 type ForbiddenError struct {
 	Source string
 	Reason string
+	// What names the refused path in the message: "source" (the default) or "output".
+	What string
 }
+
+// Paths in messages are cut to maxQuoted characters: they come from admin requests, and an
+// error answer must not echo a huge one back.
+const maxQuoted = 200
 
 func (e *ForbiddenError) Error() string {
-	return fmt.Sprintf("source %q is not allowed: %s", e.Source, e.Reason)
+	return fmt.Sprintf("%s %.*q is not allowed: %s", whatOr(e.What), maxQuoted, e.Source, e.Reason)
 }
 
-// NotFoundError says a local source does not exist (404).
+// NotFoundError says a local source (or a fuse output's parent) does not exist (404).
 type NotFoundError struct {
 	Source string
 	Err    error
+	What   string // as in ForbiddenError
 }
 
-func (e *NotFoundError) Error() string { return fmt.Sprintf("source %q: %v", e.Source, e.Err) }
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("%s %.*q: %v", whatOr(e.What), maxQuoted, e.Source, e.Err)
+}
+
+// bare strips the path from a file-system error (the message quotes the source already, cut
+// to maxQuoted), keeping what went wrong: "no such file or directory", "file name too long".
+func bare(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func whatOr(what string) string {
+	if what == "" {
+		return "source"
+	}
+	return what
+}
 func (e *NotFoundError) Unwrap() error { return e.Err }
 
 // HubError says a Hub source could not be fetched; Err is the hub package's error
@@ -46,7 +73,7 @@ type HubError struct {
 }
 
 func (e *HubError) Error() string {
-	return fmt.Sprintf("download %s@%s: %v", e.Repo, e.Revision, e.Err)
+	return fmt.Sprintf("download %.*s@%.*s: %v", maxQuoted, e.Repo, maxQuoted, e.Revision, e.Err)
 }
 func (e *HubError) Unwrap() error { return e.Err }
 
@@ -125,21 +152,18 @@ func (r *Resolver) local(source string) (string, error) {
 	}
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			// Refuse to say whether a path outside the roots exists: check the lexical path first.
-			if !r.inside(filepath.Clean(path)) {
-				return "", &ForbiddenError{Source: source, Reason: "outside every --checkpoint-root"}
-			}
-			return "", &NotFoundError{Source: source, Err: os.ErrNotExist}
+		// Refuse to say whether a path outside the roots exists: check the lexical path first.
+		if !r.inside(filepath.Clean(path)) {
+			return "", &ForbiddenError{Source: source, Reason: "outside every --checkpoint-root"}
 		}
-		return "", fmt.Errorf("resolve %s: %w", source, err)
+		return "", &NotFoundError{Source: source, Err: bare(err)}
 	}
 	if !r.inside(real) {
 		return "", &ForbiddenError{Source: source, Reason: "resolves outside every --checkpoint-root"}
 	}
 	st, err := os.Stat(real)
 	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", source, err)
+		return "", &NotFoundError{Source: source, Err: bare(err)}
 	}
 	if !st.IsDir() {
 		return "", &NotFoundError{Source: source, Err: errors.New("not a directory")}
@@ -169,17 +193,17 @@ func (r *Resolver) inside(path string) bool {
 type OutputExistsError struct{ Dir string }
 
 func (e *OutputExistsError) Error() string {
-	return fmt.Sprintf("output %s already exists and is not empty: choose a new directory", e.Dir)
+	return fmt.Sprintf("output %.*q already exists and is not empty: choose a new directory", maxQuoted, e.Dir)
 }
 
 // Output resolves a directory to write (relative: under the first root). Its parent must exist
 // and resolve inside a root; the directory itself must not exist or be empty.
 func (r *Resolver) Output(path string) (string, error) {
 	if len(r.Roots) == 0 {
-		return "", &ForbiddenError{Source: path, Reason: "no --checkpoint-root is configured, so outputs are disabled"}
+		return "", &ForbiddenError{What: "output", Source: path, Reason: "no --checkpoint-root is configured, so outputs are disabled"}
 	}
 	if strings.TrimSpace(path) == "" {
-		return "", &ForbiddenError{Source: path, Reason: "empty output"}
+		return "", &ForbiddenError{What: "output", Source: path, Reason: "empty output"}
 	}
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(r.Roots[0], path)
@@ -188,16 +212,16 @@ func (r *Resolver) Output(path string) (string, error) {
 	parent, err := filepath.EvalSymlinks(filepath.Dir(path))
 	if err != nil {
 		if !r.inside(filepath.Dir(path)) {
-			return "", &ForbiddenError{Source: path, Reason: "outside every --checkpoint-root"}
+			return "", &ForbiddenError{What: "output", Source: path, Reason: "outside every --checkpoint-root"}
 		}
-		return "", &NotFoundError{Source: path, Err: fmt.Errorf("parent directory: %w", err)}
+		return "", &NotFoundError{What: "output", Source: path, Err: fmt.Errorf("parent directory: %w", bare(err))}
 	}
 	out := filepath.Join(parent, filepath.Base(path))
 	if real, err := filepath.EvalSymlinks(out); err == nil {
 		out = real
 	}
 	if !r.inside(out) {
-		return "", &ForbiddenError{Source: path, Reason: "resolves outside every --checkpoint-root"}
+		return "", &ForbiddenError{What: "output", Source: path, Reason: "resolves outside every --checkpoint-root"}
 	}
 	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
 		return "", &OutputExistsError{Dir: out}

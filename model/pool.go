@@ -25,7 +25,7 @@ func ParsePooling(s string) (Pooling, error) {
 	case PoolMean, PoolCLS, PoolPooler, PoolNone:
 		return p, nil
 	}
-	return "", fmt.Errorf("unknown pooling %q (want mean, cls, pooler or none)", s)
+	return "", fmt.Errorf("unknown pooling %.40q (want mean, cls, pooler or none)", s)
 }
 
 // Pool reduces sequence i of o to one vector, optionally L2-normalised. It returns a new
