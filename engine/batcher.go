@@ -18,12 +18,14 @@ type request[F any, O any] struct {
 	// Owned by the batcher goroutine.
 	placed  []bool // placed[i]: sequence i is in a batch
 	waiting int    // sequences not yet in a batch
-	started bool
 
 	// Guarded by mu: a request spread over several batches is completed by whichever forward
-	// pass finishes last, and passes may run concurrently.
-	mu        sync.Mutex
-	queued    time.Duration
+	// pass finishes last, and passes may run concurrently; Submit may abandon it meanwhile.
+	mu         sync.Mutex
+	started    bool // a sequence is in a batch: the request can no longer be abandoned
+	waitSeqs   int  // its share of the engine's queue counts, released exactly once
+	waitTokens int
+	queued     time.Duration
 	inference time.Duration
 	remaining int // sequences not yet computed
 	rows      []Row[O]
@@ -172,8 +174,8 @@ func (e *Engine[F, O]) fill(b *batch[F, O], pending []*request[F, O]) []*request
 	live := pending[:0]
 	for _, r := range pending {
 		if err := e.dropReason(r); err != nil {
-			e.depth.Add(-int64(r.waiting))
 			e.finish(r, err)
+			e.release(r)
 			continue
 		}
 		live = append(live, r)
@@ -187,8 +189,8 @@ func (e *Engine[F, O]) fill(b *batch[F, O], pending []*request[F, O]) []*request
 	b.pin = head.pin
 	budget := e.opts.MaxBatchTokens
 	for i := range head.ids {
-		if !head.placed[i] && b.fits(len(head.ids[i]), budget) {
-			e.place(b, head, i)
+		if !head.placed[i] && b.fits(len(head.ids[i]), budget) && !e.place(b, head, i) {
+			break // abandoned meanwhile: fill drops it next time
 		}
 	}
 	if head.waiting == 0 {
@@ -243,22 +245,32 @@ func (e *Engine[F, O]) fillByLength(b *batch[F, O], rest []*request[F, O], budge
 		if !b.fits(n(c), budget) {
 			return
 		}
-		e.place(b, c.req, c.seq)
+		e.place(b, c.req, c.seq) // an abandoned candidate is skipped; fill drops it next time
 	}
 }
 
-// place puts sequence i of r into b.
-func (e *Engine[F, O]) place(b *batch[F, O], r *request[F, O], i int) {
+// place puts sequence i of r into b, unless r was abandoned (finished before any of its
+// sequences reached a batch); it reports whether it did.
+func (e *Engine[F, O]) place(b *batch[F, O], r *request[F, O], i int) bool {
+	n := len(r.ids[i])
+	r.mu.Lock()
+	if r.finished && !r.started {
+		r.mu.Unlock()
+		return false
+	}
 	if !r.started {
 		r.started = true
-		r.mu.Lock()
 		r.queued = time.Since(r.admitted)
-		r.mu.Unlock()
 	}
+	r.waitSeqs--
+	r.waitTokens -= n
+	r.mu.Unlock()
 	b.add(r, i)
 	r.placed[i] = true
 	r.waiting--
 	e.depth.Add(-1)
+	e.tokens.Add(-int64(n))
+	return true
 }
 
 // dropReason says why a request must not cost compute any more, or nil.
@@ -273,7 +285,7 @@ func (e *Engine[F, O]) dropReason(r *request[F, O]) error {
 		return err
 	}
 	if err := e.ctx.Err(); err != nil {
-		return fmt.Errorf("engine: shut down before the request ran: %w", ErrClosed)
+		return fmt.Errorf("%w: shut down before the request ran", ErrClosed)
 	}
 	return nil
 }
@@ -283,6 +295,12 @@ func (e *Engine[F, O]) run(b *batch[F, O]) {
 	start := time.Now()
 	out, err := e.forward(b)
 	elapsed := time.Since(start)
+	if err != nil && e.ctx.Err() != nil {
+		err = fmt.Errorf("%w: the forward pass was cut short: %v", ErrClosed, err)
+	}
+	if err == nil {
+		e.rate.observe(b.tokens, elapsed)
+	}
 	if e.opts.Observer != nil {
 		e.opts.Observer.BatchDone(BatchStats{
 			Sequences:    len(b.ids),
@@ -350,4 +368,33 @@ func (e *Engine[F, O]) finish(r *request[F, O], err error) {
 		Queue:     r.queued,
 		Inference: r.inference,
 	}}
+}
+
+// throughput is an exponentially weighted mean of the tokens per second that forward passes
+// compute: passes observe it, Backlog reads it.
+type throughput struct {
+	mu  sync.Mutex
+	tps float64
+}
+
+// observe folds one pass of tokens real tokens in d into the mean (a fifth of the weight
+// goes to the newest pass, so the estimate follows a change of load within a few batches).
+func (t *throughput) observe(tokens int, d time.Duration) {
+	if d <= 0 || tokens <= 0 {
+		return
+	}
+	v := float64(tokens) / d.Seconds()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.tps == 0 {
+		t.tps = v
+		return
+	}
+	t.tps += 0.2 * (v - t.tps)
+}
+
+func (t *throughput) tokensPerSecond() float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.tps
 }

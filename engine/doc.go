@@ -17,10 +17,16 @@
 //     when it was admitted; [Engine.Swap] only affects later requests, and a batch never mixes
 //     forwarders. A request larger than the budget is spread over several batches of the same
 //     forwarder.
-//   - A request whose context is cancelled before its sequences reach a batch is dropped without
-//     costing compute.
-//   - The queue is bounded: when it is full, Submit fails at once with [ErrOverloaded].
-//   - [Engine.Close] stops admission and drains what is queued before it returns.
+//   - A request whose context ends before its sequences reach a batch is dropped at once,
+//     without costing compute; so is one that waited longer than Options.MaxQueueWait
+//     ([ErrQueueTimeout]).
+//   - The queue is bounded in what costs compute, sequences and tokens, not in requests: a
+//     request that would take it past either bound fails at once with [ErrOverloaded], so an
+//     admitted request waits a bounded number of batch times. A front end can hold room with
+//     [Engine.Reserve] before it tokenizes, on an estimate, so that a full queue refuses at
+//     almost no cost; [Engine.Backlog] says how long what waits will take (Retry-After).
+//   - [Engine.Close] stops admission and drains what is queued before it returns;
+//     [Engine.Abort] answers everything at once with [ErrClosed] instead.
 //
 // The engine is generic over the forwarder F and its output O so that it can be tested without a
 // model; coldserve instantiates it as Engine[*model.Encoder, *model.Output]. It never imports the

@@ -24,6 +24,7 @@ type fakeForwarder struct {
 	entered chan struct{}
 	err     error
 	panics  bool
+	delay   time.Duration // each Forward takes at least this long
 
 	mu      sync.Mutex
 	batches [][][]int32
@@ -44,6 +45,9 @@ func (f *fakeForwarder) Forward(ctx context.Context, ids [][]int32) (fakeOut, er
 		case <-ctx.Done():
 			return fakeOut{}, ctx.Err()
 		}
+	}
+	if f.delay > 0 {
+		time.Sleep(f.delay)
 	}
 	if f.panics {
 		panic("boom")
@@ -143,7 +147,8 @@ func TestSubmitReturnsRowsInOrder(t *testing.T) {
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
-	for _, opts := range []Options{{MaxBatchTokens: -1}, {QueueSize: -3}, {Concurrency: -1}} {
+	for _, opts := range []Options{{MaxBatchTokens: -1}, {MaxQueueSequences: -3}, {MaxQueueTokens: -1}, {Concurrency: -1},
+		{MaxQueueWait: -time.Second}, {BatchWait: -time.Second}} {
 		if _, err := New[*fakeForwarder, fakeOut](&fakeForwarder{}, opts); err == nil {
 			t.Errorf("New(%+v) succeeded", opts)
 		}
@@ -243,29 +248,230 @@ func TestCoalescesWithinBudget(t *testing.T) {
 	}
 }
 
+// The queue is bounded in what costs compute: sequences and tokens waiting for a pass, however
+// they are split into requests. A request that would take either past its bound is refused at
+// once, and refusing it leaves the counts as they were.
 func TestOverloadedWhenQueueFull(t *testing.T) {
-	f := newGated("a")
-	e := newEngine(t, f, Options{QueueSize: 1})
-	first := make(chan error, 1)
-	go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
-	waitEntered(t, f) // the batcher holds request 1; the queue is empty
-
-	second := make(chan error, 1)
-	go func() { _, err := e.Submit(context.Background(), [][]int32{{2}}); second <- err }()
-	waitDepth(t, e, 1) // request 2 fills the queue
-
-	if _, err := e.Submit(context.Background(), [][]int32{{3}}); !errors.Is(err, ErrOverloaded) {
-		t.Fatalf("third submit: %v, want ErrOverloaded", err)
+	tests := []struct {
+		name    string
+		opts    Options
+		waiting [][]int32 // the request queued behind the running pass
+		refused [][]int32
+		fits    [][]int32 // admitted beside waiting
+	}{
+		{"sequences", Options{MaxQueueSequences: 3},
+			[][]int32{seq(2, 1), seq(2, 1)}, [][]int32{seq(3, 1), seq(3, 1)}, [][]int32{seq(4, 1)}},
+		{"tokens", Options{MaxBatchTokens: 64, MaxQueueTokens: 100},
+			[][]int32{seq(2, 60)}, [][]int32{seq(3, 41)}, [][]int32{seq(4, 40)}},
+		{"tokens of many short sequences", Options{MaxBatchTokens: 64, MaxQueueTokens: 10},
+			[][]int32{seq(2, 2), seq(2, 2), seq(2, 2), seq(2, 2)}, [][]int32{seq(3, 3)}, [][]int32{seq(4, 1), seq(4, 1)}},
 	}
-	if e.QueueDepth() != 1 {
-		t.Errorf("rejected request changed the queue depth to %d", e.QueueDepth())
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newGated("a")
+			e := newEngine(t, f, tc.opts)
+			var wg sync.WaitGroup
+			submit := func(ids [][]int32) {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := e.Submit(context.Background(), ids); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			submit([][]int32{{1}})
+			waitEntered(t, f) // the batcher holds request 1; the queue is empty
+			submit(tc.waiting)
+			waitDepth(t, e, len(tc.waiting))
+			before := e.Backlog()
+			if _, err := e.Submit(context.Background(), tc.refused); !errors.Is(err, ErrOverloaded) {
+				t.Fatalf("submit over the bound: %v, want ErrOverloaded", err)
+			}
+			if after := e.Backlog(); after != before {
+				t.Errorf("a refused request changed the backlog from %+v to %+v", before, after)
+			}
+			submit(tc.fits)
+			waitDepth(t, e, len(tc.waiting)+len(tc.fits))
+			if !e.Full() && e.Backlog().Sequences == tc.opts.MaxQueueSequences {
+				t.Error("Full is false at the sequence bound")
+			}
+			close(f.gate)
+			wg.Wait()
+			if b := e.Backlog(); b.Sequences != 0 || b.Tokens != 0 {
+				t.Errorf("backlog %+v after every request finished", b)
+			}
+		})
+	}
+}
+
+// An empty queue admits a request larger than both bounds (it runs, spread over batches), so a
+// request the server accepted can always be computed; behind it nothing more is admitted.
+func TestEmptyQueueAdmitsARequestLargerThanTheBounds(t *testing.T) {
+	f := newGated("a")
+	e := newEngine(t, f, Options{MaxBatchTokens: 8, MaxQueueSequences: 2, MaxQueueTokens: 8})
+	big := [][]int32{seq(1, 8), seq(1, 8), seq(1, 8)}
+	done := make(chan error, 1)
+	go func() { _, err := e.Submit(context.Background(), big); done <- err }()
+	waitEntered(t, f)
+	if !e.Full() {
+		t.Errorf("Full is false with backlog %+v over the bounds", e.Backlog())
+	}
+	if _, err := e.Submit(context.Background(), [][]int32{{2}}); !errors.Is(err, ErrOverloaded) {
+		t.Errorf("submit behind the large request: %v, want ErrOverloaded", err)
 	}
 	close(f.gate)
-	for _, ch := range []chan error{first, second} {
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.seen()); n != 3 {
+		t.Errorf("the large request ran in %d batches, want 3", n)
+	}
+}
+
+// A reservation holds room before the request is tokenized: it counts against the bound, so
+// a second reservation or request that would not fit is refused; its holder is admitted
+// whatever its real size; and released room comes back.
+func TestReservation(t *testing.T) {
+	f := newGated("a")
+	e := newEngine(t, f, Options{MaxBatchTokens: 64, MaxQueueTokens: 100})
+	first := make(chan error, 1)
+	go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
+	waitEntered(t, f)
+
+	r1, err := e.Reserve(60) // the queue is empty: any estimate fits
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := e.Backlog(); b.Tokens != 60 {
+		t.Errorf("backlog %+v, want the 60 reserved tokens", b)
+	}
+	if _, err := e.Reserve(41); !errors.Is(err, ErrOverloaded) {
+		t.Errorf("reserve past the bound: %v, want ErrOverloaded", err)
+	}
+	if _, err := e.Submit(context.Background(), [][]int32{seq(9, 41)}); !errors.Is(err, ErrOverloaded) {
+		t.Errorf("submit past the bound: %v, want ErrOverloaded", err)
+	}
+	r2, err := e.Reserve(40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Release()
+	r2.Release() // idempotent
+	if b := e.Backlog(); b.Tokens != 60 {
+		t.Errorf("backlog %+v after a release, want 60", b)
+	}
+	// Its holder is admitted with more tokens than it estimated, past the bound.
+	done := make(chan error, 1)
+	go func() { _, err := r1.Submit(context.Background(), [][]int32{seq(2, 64), seq(2, 64)}); done <- err }()
+	waitDepth(t, e, 2)
+	if b := e.Backlog(); b.Tokens != 128 {
+		t.Errorf("backlog %+v, want the real 128 tokens in place of the estimate", b)
+	}
+	if _, err := r1.Submit(context.Background(), [][]int32{{3}}); err == nil {
+		t.Error("a reservation was used twice")
+	}
+	r1.Release() // after Submit: nothing
+	close(f.gate)
+	for _, ch := range []chan error{first, done} {
 		if err := <-ch; err != nil {
 			t.Error(err)
 		}
 	}
+	if b := e.Backlog(); b.Tokens != 0 || b.Sequences != 0 {
+		t.Errorf("backlog %+v at the end", b)
+	}
+}
+
+// A request that waits longer than MaxQueueWait for its first pass is refused with
+// ErrQueueTimeout, at once and without costing compute; one already in a batch is served.
+func TestMaxQueueWait(t *testing.T) {
+	f := newGated("a")
+	e := newEngine(t, f, Options{MaxQueueWait: 50 * time.Millisecond})
+	first := make(chan error, 1)
+	go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
+	waitEntered(t, f) // request 1 is in a batch: its wait is over
+	start := time.Now()
+	if _, err := e.Submit(context.Background(), [][]int32{seq(77, 3)}); !errors.Is(err, ErrQueueTimeout) {
+		t.Fatalf("queued submit: %v, want ErrQueueTimeout", err)
+	}
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Errorf("refused after %v, not when its wait ran out", waited)
+	}
+	if b := e.Backlog(); b.Sequences != 0 || b.Tokens != 0 {
+		t.Errorf("the refused request still counts in the backlog: %+v", b)
+	}
+	time.Sleep(60 * time.Millisecond) // request 1 is now older than MaxQueueWait
+	close(f.gate)
+	if err := <-first; err != nil {
+		t.Fatalf("the request already in a batch: %v", err)
+	}
+	res, err := e.Submit(context.Background(), [][]int32{seq(5, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, res, [][]int32{seq(5, 2)})
+	for _, b := range f.seen() {
+		if b[0][0] == 77 {
+			t.Fatalf("the refused request reached the forwarder in batch %v", b)
+		}
+	}
+}
+
+// Abort answers everything at once: the queued request fails with ErrClosed without running,
+// the running pass is cancelled and its request fails with ErrClosed too, and nothing more is
+// admitted.
+func TestAbortFailsQueuedAndRunningRequests(t *testing.T) {
+	f := newGated("a")
+	e := newEngine(t, f, Options{})
+	running, queued := make(chan error, 1), make(chan error, 1)
+	go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); running <- err }()
+	waitEntered(t, f)
+	go func() { _, err := e.Submit(context.Background(), [][]int32{seq(77, 2)}); queued <- err }()
+	waitDepth(t, e, 1)
+	e.Abort()
+	for name, ch := range map[string]chan error{"running": running, "queued": queued} {
+		if err := <-ch; !errors.Is(err, ErrClosed) {
+			t.Errorf("%s request: %v, want ErrClosed", name, err)
+		}
+	}
+	if _, err := e.Submit(context.Background(), [][]int32{{2}}); !errors.Is(err, ErrClosed) {
+		t.Errorf("submit after Abort: %v, want ErrClosed", err)
+	}
+	if n := len(f.seen()); n != 1 {
+		t.Errorf("%d passes ran, want only the first", n)
+	}
+}
+
+// Backlog's drain estimate follows the measured throughput: the tokens waiting divided by the
+// tokens per second passes computed.
+func TestBacklogDrainEstimate(t *testing.T) {
+	f := &fakeForwarder{name: "a", delay: 20 * time.Millisecond}
+	e := newEngine(t, f, Options{})
+	if d := e.Backlog().Drain; d != 0 {
+		t.Errorf("drain %v before any pass, want 0 (unknown)", d)
+	}
+	for range 3 {
+		if _, err := e.Submit(context.Background(), [][]int32{seq(1, 100)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rate := e.rate.tokensPerSecond()
+	// 100 tokens take at least the forwarder's 20 ms.
+	if rate <= 0 || rate > 100/0.020 {
+		t.Fatalf("throughput %.0f tokens/s, want in (0, 5000]", rate)
+	}
+	f.gate, f.entered = make(chan struct{}), make(chan struct{}, 10)
+	go func() { _, _ = e.Submit(context.Background(), [][]int32{{1}}) }()
+	waitEntered(t, f)
+	go func() { _, _ = e.Submit(context.Background(), [][]int32{seq(2, 500)}) }()
+	waitDepth(t, e, 1)
+	b := e.Backlog()
+	want := time.Duration(500 / rate * float64(time.Second))
+	if b.Tokens != 500 || b.Drain < want*9/10 || b.Drain > want*11/10 {
+		t.Errorf("backlog %+v, want 500 tokens draining in about %v", b, want)
+	}
+	close(f.gate)
 }
 
 func TestCancelledRequestCostsNoCompute(t *testing.T) {
@@ -282,6 +488,10 @@ func TestCancelledRequestCostsNoCompute(t *testing.T) {
 	cancel()
 	if err := <-cancelled; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled submit: %v, want context.Canceled", err)
+	}
+	// Its place in the queue is free at once, not when the batcher next looks.
+	if b := e.Backlog(); b.Sequences != 0 || b.Tokens != 0 {
+		t.Errorf("backlog %+v after the only queued request was cancelled", b)
 	}
 	close(f.gate)
 	if err := <-first; err != nil {
