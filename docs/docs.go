@@ -131,6 +131,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
                     },
+                    "415": {
+                        "description": "Content-Type not JSON, or a Content-Encoding",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
                     "422": {
                         "description": "invalid checkpoint, digest mismatch, geometry change, incompatible, non-finite probe",
                         "schema": {
@@ -214,6 +220,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
                     },
+                    "415": {
+                        "description": "Content-Type not JSON, or a Content-Encoding",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
                     "422": {
                         "description": "a source is invalid or the geometries differ",
                         "schema": {
@@ -287,6 +299,12 @@ const docTemplate = `{
                     },
                     "409": {
                         "description": "a head of that name exists, or another admin change is running",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "415": {
+                        "description": "Content-Type not JSON, or a Content-Encoding",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
@@ -500,20 +518,38 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
                     },
+                    "408": {
+                        "description": "the body did not arrive within the body read timeout",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
                     "413": {
-                        "description": "body over the payload limit or too many inputs",
+                        "description": "body over the payload limit, too many inputs or tokens",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "415": {
+                        "description": "Content-Type not JSON, or a Content-Encoding",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
                     },
                     "429": {
-                        "description": "overloaded",
+                        "description": "overloaded: the queue has no room (see Retry-After)",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
                     },
                     "503": {
                         "description": "model not loaded yet or shutting down",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "504": {
+                        "description": "the request took longer than the request timeout",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
@@ -564,6 +600,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
                     },
+                    "415": {
+                        "description": "Content-Type not JSON, or a Content-Encoding",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
                     "503": {
                         "description": "model not loaded yet",
                         "schema": {
@@ -610,8 +652,20 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
                     },
+                    "408": {
+                        "description": "the body did not arrive within the body read timeout",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
                     "413": {
-                        "description": "body over the payload limit or too many inputs",
+                        "description": "body over the payload limit, too many inputs or tokens",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "415": {
+                        "description": "Content-Type not JSON, or a Content-Encoding",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
@@ -623,13 +677,19 @@ const docTemplate = `{
                         }
                     },
                     "429": {
-                        "description": "overloaded",
+                        "description": "overloaded: the queue has no room (see Retry-After)",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
                     },
                     "503": {
                         "description": "model not loaded yet or shutting down",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "504": {
+                        "description": "the request took longer than the request timeout",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
@@ -702,6 +762,12 @@ const docTemplate = `{
                     },
                     "413": {
                         "description": "body over the payload limit or too many inputs",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "415": {
+                        "description": "Content-Type not JSON, or a Content-Encoding",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorResponse"
                         }

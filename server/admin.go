@@ -82,9 +82,9 @@ func (a *admin) entries() []api.HistoryEntry {
 }
 
 // adminRoutes registers /admin behind the token check.
-func (s *Server) adminRoutes(r *gin.Engine) {
+func (s *Server) adminRoutes(r *gin.RouterGroup) {
 	g := r.Group("/admin", s.adminAuth())
-	g.GET("/checkpoint", s.handleCheckpointStatus)
+	getAndHead(g, "/checkpoint", s.handleCheckpointStatus)
 	g.POST("/checkpoint", s.handleCheckpointSwap)
 	g.POST("/rollback", s.handleRollback)
 	g.POST("/fuse", s.handleFuse)

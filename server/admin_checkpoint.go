@@ -30,7 +30,7 @@ func (s *Server) handleCheckpointStatus(c *gin.Context) {
 		return
 	}
 	cur, _ := s.admin.last(0)
-	c.PureJSON(http.StatusOK, api.CheckpointStatus{Current: cur.entry.Checkpoint, History: s.admin.entries()})
+	s.respond(c, http.StatusOK, api.CheckpointStatus{Current: cur.entry.Checkpoint, History: s.admin.entries()})
 }
 
 // handleCheckpointSwap answers POST /admin/checkpoint.
@@ -48,6 +48,7 @@ func (s *Server) handleCheckpointStatus(c *gin.Context) {
 //	@Param			request			body		api.CheckpointRequest	true	"source and checks"
 //	@Success		200				{object}	api.CheckpointResponse
 //	@Failure		400				{object}	api.ErrorResponse	"malformed request or sha256"
+//	@Failure		415				{object}	api.ErrorResponse	"Content-Type not JSON, or a Content-Encoding"
 //	@Failure		401				{object}	api.ErrorResponse	"missing or wrong token"
 //	@Failure		403				{object}	api.ErrorResponse	"admin disabled, or source outside --checkpoint-root / Hub not allowed"
 //	@Failure		404				{object}	api.ErrorResponse	"no such directory or Hub repo/revision"
@@ -91,7 +92,7 @@ func (s *Server) handleCheckpointSwap(c *gin.Context) {
 		s.rejected(c, req.Source, e)
 		return
 	}
-	c.PureJSON(http.StatusOK, s.activate(m, cand, "swap", start, req.DryRun))
+	s.respond(c, http.StatusOK, s.activate(m, cand, "swap", start, req.DryRun))
 }
 
 // validateCheckpointRequest requires a source and a well-formed expected sha256.
@@ -165,5 +166,5 @@ func (s *Server) handleRollback(c *gin.Context) {
 		s.rejected(c, info.Source, e)
 		return
 	}
-	c.PureJSON(http.StatusOK, s.activate(m, cand, "rollback", start, false))
+	s.respond(c, http.StatusOK, s.activate(m, cand, "rollback", start, false))
 }

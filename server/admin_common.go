@@ -68,7 +68,7 @@ func (s *Server) resolve(c *gin.Context, source, revision string) (checkpoint.Re
 	if err != nil {
 		var forbidden *checkpoint.ForbiddenError
 		if errors.As(err, &forbidden) {
-			s.log.Warn("admin: refused checkpoint source", "source", source, "reason", forbidden.Reason,
+			s.log.Warn("admin: refused checkpoint source", "source", clip(source), "reason", forbidden.Reason,
 				"remote_addr", c.ClientIP(), "request_id", c.GetString(requestIDKey))
 		}
 		return res, sourceError(err)
@@ -79,7 +79,7 @@ func (s *Server) resolve(c *gin.Context, source, revision string) (checkpoint.Re
 // rejected answers a refused candidate and logs it: the served checkpoint is unchanged.
 func (s *Server) rejected(c *gin.Context, source string, e *Error) {
 	if e.Status < 500 {
-		s.log.Warn("admin: checkpoint rejected; still serving the current one", "source", source,
+		s.log.Warn("admin: checkpoint rejected; still serving the current one", "source", clip(source),
 			"code", e.Code, "reason", e.Message, "request_id", c.GetString(requestIDKey))
 	}
 	s.fail(c, e)

@@ -27,6 +27,7 @@ import (
 //	@Param			request			body		api.FuseRequest	true	"sources, weights, output, activate"
 //	@Success		200				{object}	api.FuseResponse
 //	@Failure		400				{object}	api.ErrorResponse	"no sources, weights do not match"
+//	@Failure		415				{object}	api.ErrorResponse	"Content-Type not JSON, or a Content-Encoding"
 //	@Failure		401				{object}	api.ErrorResponse	"missing or wrong token"
 //	@Failure		403				{object}	api.ErrorResponse	"admin disabled, or a source/output outside --checkpoint-root"
 //	@Failure		404				{object}	api.ErrorResponse	"a source does not exist"
@@ -96,7 +97,7 @@ func (s *Server) handleFuse(c *gin.Context) {
 		act := s.activate(m, cand, "fuse", start, false)
 		resp.Activation = &act
 	}
-	c.PureJSON(http.StatusOK, resp)
+	s.respond(c, http.StatusOK, resp)
 }
 
 // validateFuseRequest requires sources, one non-negative weight per source when weights are

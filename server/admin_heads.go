@@ -25,6 +25,7 @@ import (
 //	@Param			request			body		api.HeadRequest	true	"head name and source"
 //	@Success		200				{object}	api.HeadResponse
 //	@Failure		400				{object}	api.ErrorResponse	"name or source missing"
+//	@Failure		415				{object}	api.ErrorResponse	"Content-Type not JSON, or a Content-Encoding"
 //	@Failure		401				{object}	api.ErrorResponse	"missing or wrong token"
 //	@Failure		403				{object}	api.ErrorResponse	"admin disabled, or source outside --checkpoint-root"
 //	@Failure		404				{object}	api.ErrorResponse	"source does not exist"
@@ -36,6 +37,9 @@ func (s *Server) handleAddHead(c *gin.Context) {
 	m, unlock, ok := beginAdmin(s, c, &req, func(req *api.HeadRequest) *Error {
 		if req.Name == "" || req.Source == "" {
 			return errorf(http.StatusBadRequest, CodeInvalidArgument, "name and source are required")
+		}
+		if err := checkHeadName(req.Name); err != nil {
+			return errorf(http.StatusBadRequest, CodeInvalidArgument, "%v", err)
 		}
 		return nil
 	})
@@ -87,7 +91,7 @@ func (s *Server) handleAddHead(c *gin.Context) {
 	h := next.heads[req.Name]
 	s.log.Info("admin: head added", "head", req.Name, "source", req.Source, "own_encoder", h.lane != next.main,
 		"request_id", c.GetString(requestIDKey))
-	c.PureJSON(http.StatusOK, api.HeadResponse{Name: req.Name, Checkpoint: h.lane.eng.Current().CheckpointID(),
+	s.respond(c, http.StatusOK, api.HeadResponse{Name: req.Name, Checkpoint: h.lane.eng.Current().CheckpointID(),
 		Labels: h.head.Labels(), OwnEncoder: h.lane != next.main, Heads: next.headNames})
 }
 
@@ -115,7 +119,7 @@ func (s *Server) handleRemoveHead(c *gin.Context) {
 	defer unlock()
 	h, ok := m.heads[name]
 	if !ok {
-		s.fail(c, errorf(http.StatusNotFound, CodeUnknownHead, "unknown head %q", name))
+		s.fail(c, errorf(http.StatusNotFound, CodeUnknownHead, "unknown head %q", clip(name)))
 		return
 	}
 	next := m.clone()
@@ -130,7 +134,7 @@ func (s *Server) handleRemoveHead(c *gin.Context) {
 	}
 	s.publish(m, next)
 	s.log.Info("admin: head removed", "head", name, "request_id", c.GetString(requestIDKey))
-	c.PureJSON(http.StatusOK, api.HeadResponse{Name: name, Checkpoint: h.lane.eng.Current().CheckpointID(),
+	s.respond(c, http.StatusOK, api.HeadResponse{Name: name, Checkpoint: h.lane.eng.Current().CheckpointID(),
 		Labels: h.head.Labels(), OwnEncoder: h.lane != m.main, Heads: next.headNames})
 }
 
@@ -140,7 +144,7 @@ func (m *served) clone() *served {
 	return &served{
 		name: m.name, main: m.main, lanes: slices.Clone(m.lanes), heads: maps.Clone(m.heads),
 		headNames: slices.Clone(m.headNames), maxInputTokens: m.maxInputTokens,
-		encOpts: m.encOpts, maxBatchTokens: m.maxBatchTokens, queueSize: m.queueSize, batchWait: m.batchWait, obs: m.obs, log: m.log,
+		encOpts: m.encOpts, maxBatchTokens: m.maxBatchTokens, queue: m.queue, batchWait: m.batchWait, obs: m.obs, log: m.log,
 		startInfo: m.startInfo,
 	}
 }

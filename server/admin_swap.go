@@ -49,21 +49,21 @@ func (s *Server) prepare(ctx context.Context, m *served, spec candidateSpec) (*c
 	if diff := geometryDiff(cur.Config(), ck.Config); len(diff) > 0 && !spec.allowGeometry {
 		return nil, errorf(http.StatusUnprocessableEntity, CodeGeometryChange,
 			"%s has a different geometry from the served checkpoint (%s); stored vectors would become incomparable: send \"allow_geometry_change\": true to accept",
-			spec.info.Source, strings.Join(diff, ", "))
+			clip(spec.info.Source), strings.Join(diff, ", "))
 	}
 	if lim := ck.Config.MaxInputTokens(); lim < m.maxInputTokens {
 		return nil, errorf(http.StatusUnprocessableEntity, CodeIncompatible,
-			"%s takes at most %d tokens, fewer than the served max input tokens %d", spec.info.Source, lim, m.maxInputTokens)
+			"%s takes at most %d tokens, fewer than the served max input tokens %d", clip(spec.info.Source), lim, m.maxInputTokens)
 	}
 	for _, name := range m.headNames {
 		if h := m.heads[name]; h.lane == m.main && h.head.HiddenSize() != ck.Config.HiddenSize {
 			return nil, errorf(http.StatusUnprocessableEntity, CodeIncompatible,
-				"head %s has width %d but %s has hidden size %d: remove the head first", name, h.head.HiddenSize(), spec.info.Source, ck.Config.HiddenSize)
+				"head %s has width %d but %s has hidden size %d: remove the head first", name, h.head.HiddenSize(), clip(spec.info.Source), ck.Config.HiddenSize)
 		}
 	}
 	if s.opts.DefaultPooling == model.PoolPooler && !ck.HasPooler() {
 		return nil, errorf(http.StatusUnprocessableEntity, CodeIncompatible,
-			"%s has no pooler weights but the default pooling is pooler", spec.info.Source)
+			"%s has no pooler weights but the default pooling is pooler", clip(spec.info.Source))
 	}
 	if e := m.checkTokenizer(spec.tokenizerDir, ck.Config.VocabSize, spec.info.Source); e != nil {
 		return nil, e
@@ -123,7 +123,7 @@ func (m *served) checkTokenizer(dir string, vocab int, source string) *Error {
 	served := m.main.eng.Current().Config().VocabSize
 	if vocab != served {
 		return errorf(http.StatusUnprocessableEntity, CodeIncompatible,
-			"%s has a vocabulary of %d tokens, the served tokenizer %d: swapping the tokenizer needs a restart", source, vocab, served)
+			"%s has a vocabulary of %d tokens, the served tokenizer %d: swapping the tokenizer needs a restart", clip(source), vocab, served)
 	}
 	if dir == "" || !hasTokenizerFiles(dir) {
 		return nil
@@ -141,7 +141,7 @@ func (m *served) checkTokenizer(dir string, vocab int, source string) *Error {
 		if !equalIDs(a[i].ids, b[i].ids) {
 			return errorf(http.StatusUnprocessableEntity, CodeIncompatible,
 				"%s's tokenizer tokenizes %q differently from the served one: swapping the tokenizer needs a restart",
-				source, checkpoint.ProbeTexts[i])
+				clip(source), checkpoint.ProbeTexts[i])
 		}
 	}
 	return nil

@@ -1,10 +1,9 @@
 package server
 
 import (
+	"context"
 	"time"
 	"unicode/utf8"
-
-	"github.com/gin-gonic/gin"
 
 	"github.com/coldserve/coldserve/model"
 )
@@ -27,7 +26,7 @@ type pooledResult struct {
 // between the lookups and the submission, the misses run on the new weights while the hits
 // came from the old ones; the whole request is then computed again, uncached, so that a
 // response never mixes vectors of two checkpoints.
-func (s *Server) embedPooled(c *gin.Context, m *served, texts []string, pooling model.Pooling,
+func (s *Server) embedPooled(ctx context.Context, m *served, adm *admission, texts []string, pooling model.Pooling,
 	normalize, truncate bool) (*pooledResult, *Error) {
 	start := time.Now()
 	enc := m.main.eng.Current()
@@ -56,7 +55,7 @@ func (s *Server) embedPooled(c *gin.Context, m *served, texts []string, pooling 
 	for j, i := range missing {
 		sub[j] = texts[i]
 	}
-	out, e := s.compute(c, m, m.main, sub, truncate)
+	out, e := s.compute(ctx, m, adm, m.main, sub, truncate)
 	if e != nil {
 		res.stats = out.stats
 		res.stats.inputs = len(texts)
@@ -68,7 +67,7 @@ func (s *Server) embedPooled(c *gin.Context, m *served, texts []string, pooling 
 		for i := range texts {
 			missing = append(missing, i)
 		}
-		if out, e = s.compute(c, m, m.main, texts, truncate); e != nil {
+		if out, e = s.compute(ctx, m, adm, m.main, texts, truncate); e != nil {
 			return res, e
 		}
 		hitTokens = make([]int, len(texts))

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
@@ -24,12 +25,15 @@ import (
 //	@Success		200		{object}	api.ClassifyResponse
 //	@Failure		400		{object}	api.ErrorResponse	"malformed JSON, empty inputs, bad top_k, head missing while several are loaded"
 //	@Failure		404		{object}	api.ErrorResponse	"unknown head"
-//	@Failure		413		{object}	api.ErrorResponse	"body over the payload limit or too many inputs"
-//	@Failure		429		{object}	api.ErrorResponse	"overloaded"
+//	@Failure		413		{object}	api.ErrorResponse	"body over the payload limit, too many inputs or tokens"
+//	@Failure		408		{object}	api.ErrorResponse	"the body did not arrive within the body read timeout"
+//	@Failure		415		{object}	api.ErrorResponse	"Content-Type not JSON, or a Content-Encoding"
+//	@Failure		429		{object}	api.ErrorResponse	"overloaded: the queue has no room (see Retry-After)"
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet or shutting down"
+//	@Failure		504		{object}	api.ErrorResponse	"the request took longer than the request timeout"
 //	@Router			/v1/classify [post]
 func (s *Server) handleClassify(c *gin.Context) {
-	s.serveInference(c, func(m *served) (any, *stats, *Error) {
+	s.serveInference(c, func(ctx context.Context, m *served, adm *admission) (any, *stats, *Error) {
 		var req api.ClassifyRequest
 		if e := bind(c, &req); e != nil {
 			return nil, nil, e
@@ -50,7 +54,7 @@ func (s *Server) handleClassify(c *gin.Context) {
 			}
 			k = min(k, *req.TopK)
 		}
-		out, e := s.compute(c, m, h.lane, req.Inputs, true)
+		out, e := s.compute(ctx, m, adm, h.lane, req.Inputs, true)
 		if e != nil {
 			return nil, &out.stats, e
 		}
@@ -98,9 +102,9 @@ func (m *served) resolveHead(name string) (*servedHead, *Error) {
 	h, ok := m.heads[name]
 	if !ok {
 		if len(m.headNames) == 0 {
-			return nil, errorf(http.StatusNotFound, CodeUnknownHead, "unknown head %q: no classification head is loaded", name)
+			return nil, errorf(http.StatusNotFound, CodeUnknownHead, "unknown head %q: no classification head is loaded", clip(name))
 		}
-		return nil, errorf(http.StatusNotFound, CodeUnknownHead, "unknown head %q (loaded: %s)", name, strings.Join(m.headNames, ", "))
+		return nil, errorf(http.StatusNotFound, CodeUnknownHead, "unknown head %q (loaded: %s)", clip(name), strings.Join(m.headNames, ", "))
 	}
 	return h, nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"math"
 	"net/http"
 
@@ -22,13 +23,16 @@ import (
 //	@Param			request	body		api.EmbedRequest	true	"texts and options"
 //	@Success		200		{object}	api.EmbedResponse
 //	@Failure		400		{object}	api.ErrorResponse	"malformed JSON, empty inputs, unknown pooling"
-//	@Failure		413		{object}	api.ErrorResponse	"body over the payload limit or too many inputs"
+//	@Failure		413		{object}	api.ErrorResponse	"body over the payload limit, too many inputs or tokens"
 //	@Failure		422		{object}	api.ErrorResponse	"input too long with truncate: false"
-//	@Failure		429		{object}	api.ErrorResponse	"overloaded"
+//	@Failure		408		{object}	api.ErrorResponse	"the body did not arrive within the body read timeout"
+//	@Failure		415		{object}	api.ErrorResponse	"Content-Type not JSON, or a Content-Encoding"
+//	@Failure		429		{object}	api.ErrorResponse	"overloaded: the queue has no room (see Retry-After)"
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet or shutting down"
+//	@Failure		504		{object}	api.ErrorResponse	"the request took longer than the request timeout"
 //	@Router			/v1/embed [post]
 func (s *Server) handleEmbed(c *gin.Context) {
-	s.serveInference(c, func(m *served) (any, *stats, *Error) {
+	s.serveInference(c, func(ctx context.Context, m *served, adm *admission) (any, *stats, *Error) {
 		var req api.EmbedRequest
 		if e := bind(c, &req); e != nil {
 			return nil, nil, e
@@ -52,7 +56,7 @@ func (s *Server) handleEmbed(c *gin.Context) {
 		truncate := boolOr(req.Truncate, true)
 		if pooling != model.PoolNone && !req.ReturnTokens {
 			// Pooled vectors only: the result cache applies.
-			res, e := s.embedPooled(c, m, req.Inputs, pooling, req.Normalize, truncate)
+			res, e := s.embedPooled(ctx, m, adm, req.Inputs, pooling, req.Normalize, truncate)
 			if e != nil {
 				return nil, &res.stats, e
 			}
@@ -65,7 +69,7 @@ func (s *Server) handleEmbed(c *gin.Context) {
 				Embeddings: res.vecs,
 			}, &res.stats, nil
 		}
-		out, e := s.compute(c, m, m.main, req.Inputs, truncate)
+		out, e := s.compute(ctx, m, adm, m.main, req.Inputs, truncate)
 		if e != nil {
 			return nil, &out.stats, e
 		}

@@ -56,7 +56,7 @@ func (s *Server) handleModels(c *gin.Context) {
 			Checkpoint:  h.lane.eng.Current().CheckpointID(),
 		})
 	}
-	c.PureJSON(http.StatusOK, api.ModelsResponse{Models: []api.ModelInfo{info}})
+	s.respond(c, http.StatusOK, api.ModelsResponse{Models: []api.ModelInfo{info}})
 }
 
 // handleHealthz answers GET /healthz: the process is alive (whether or not a model is loaded).
@@ -67,7 +67,7 @@ func (s *Server) handleModels(c *gin.Context) {
 //	@Success	200	{object}	api.StatusResponse
 //	@Router		/healthz [get]
 func (s *Server) handleHealthz(c *gin.Context) {
-	c.PureJSON(http.StatusOK, api.StatusResponse{Status: "ok"})
+	s.respond(c, http.StatusOK, api.StatusResponse{Status: "ok"})
 }
 
 // handleReadyz answers GET /readyz: 200 once a model is loaded and its probe forward pass passed,
@@ -80,7 +80,7 @@ func (s *Server) handleHealthz(c *gin.Context) {
 //	@Failure	503	{object}	api.ErrorResponse	"not ready or shutting down"
 //	@Router		/readyz [get]
 func (s *Server) handleReadyz(c *gin.Context) {
-	if s.closing.Load() {
+	if s.active.isRetired() {
 		s.fail(c, errorf(http.StatusServiceUnavailable, CodeShuttingDown, "the server is shutting down"))
 		return
 	}
@@ -88,5 +88,5 @@ func (s *Server) handleReadyz(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	c.PureJSON(http.StatusOK, api.StatusResponse{Status: "ready"})
+	s.respond(c, http.StatusOK, api.StatusResponse{Status: "ready"})
 }

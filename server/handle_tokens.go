@@ -19,6 +19,7 @@ import (
 //	@Param			request	body		api.TokenizeRequest	true	"texts"
 //	@Success		200		{object}	api.TokenizeResponse
 //	@Failure		400		{object}	api.ErrorResponse	"malformed JSON or empty inputs"
+//	@Failure		415		{object}	api.ErrorResponse	"Content-Type not JSON, or a Content-Encoding"
 //	@Failure		413		{object}	api.ErrorResponse	"body over the payload limit or too many inputs"
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet"
 //	@Router			/v1/tokenize [post]
@@ -46,7 +47,7 @@ func (s *Server) handleTokenize(c *gin.Context) {
 	for i, enc := range encs {
 		resp.Tokens[i] = enc.tokens
 	}
-	c.PureJSON(http.StatusOK, resp)
+	s.respond(c, http.StatusOK, resp)
 }
 
 // handleDecode answers POST /v1/decode.
@@ -59,6 +60,7 @@ func (s *Server) handleTokenize(c *gin.Context) {
 //	@Param			request	body		api.DecodeRequest	true	"token ids"
 //	@Success		200		{object}	api.DecodeResponse
 //	@Failure		400		{object}	api.ErrorResponse	"malformed JSON, empty ids, an id outside the vocabulary"
+//	@Failure		415		{object}	api.ErrorResponse	"Content-Type not JSON, or a Content-Encoding"
 //	@Failure		413		{object}	api.ErrorResponse	"body over the payload limit or too many sequences"
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet"
 //	@Router			/v1/decode [post]
@@ -87,5 +89,5 @@ func (s *Server) handleDecode(c *gin.Context) {
 		}
 		resp.Texts[i] = text
 	}
-	c.PureJSON(http.StatusOK, resp)
+	s.respond(c, http.StatusOK, resp)
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/coldserve/coldserve/api"
 	"github.com/coldserve/coldserve/engine"
@@ -31,13 +33,21 @@ type ModelConfig struct {
 	MaxInputTokens int
 	// MaxBatchTokens is the padded token budget of one forward pass (0: engine default).
 	MaxBatchTokens int
-	// QueueSize is how many requests may wait for the batcher per encoder (0: engine default).
-	QueueSize int
+	// Queue bounds each encoder's batch queue: sequences, tokens and the longest wait
+	// (engine.Options.MaxQueueSequences, MaxQueueTokens, MaxQueueWait; 0: engine defaults,
+	// no wait limit).
+	Queue QueueLimits
 	// BatchWait is how long an idle batcher waits for more requests before a forward pass
 	// (engine.Options.BatchWait; 0: none).
 	BatchWait time.Duration
 	// Encoder tunes each encoder (workers, machine cache).
 	Encoder model.EncoderOptions
+}
+
+// QueueLimits bound one encoder's batch queue; see engine.Options.
+type QueueLimits struct {
+	Sequences, Tokens int
+	Wait              time.Duration
 }
 
 // HeadSpec is one --head NAME=DIR: a head-only checkpoint (attached to the served encoder) or a
@@ -53,7 +63,31 @@ func ParseHeadSpec(s string) (HeadSpec, error) {
 	if !ok || name == "" || dir == "" {
 		return HeadSpec{}, fmt.Errorf("head %q: want NAME=DIR", s)
 	}
+	if err := checkHeadName(name); err != nil {
+		return HeadSpec{}, err
+	}
 	return HeadSpec{Name: name, Dir: dir}, nil
+}
+
+// maxHeadName bounds a head name's length.
+const maxHeadName = 64
+
+// checkHeadName requires 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or
+// digit: a head name is a path segment of DELETE /admin/heads/{name} and a metric-friendly
+// label, so "a/b" or "" would make a head that can never be removed.
+func checkHeadName(name string) error {
+	ok := name != "" && len(name) <= maxHeadName
+	for i, r := range name {
+		alnum := r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
+		if !alnum && (i == 0 || (r != '.' && r != '_' && r != '-')) {
+			ok = false
+		}
+	}
+	if !ok {
+		return fmt.Errorf("head name %.*q: want 1 to %d ASCII letters, digits, '.', '_' or '-', starting with a letter or digit",
+			maxHeadName, name, maxHeadName)
+	}
+	return nil
 }
 
 // served is everything a request needs once a model is loaded. It is immutable once published:
@@ -72,7 +106,7 @@ type served struct {
 	// What new lanes are built with (admin heads with their own encoder).
 	encOpts        model.EncoderOptions
 	maxBatchTokens int
-	queueSize      int
+	queue          QueueLimits
 	batchWait      time.Duration
 	obs            engine.Observer
 	log            *slog.Logger
@@ -134,7 +168,7 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 		maxInputTokens: cfg.MaxInputTokens,
 		encOpts:        cfg.Encoder,
 		maxBatchTokens: cfg.MaxBatchTokens,
-		queueSize:      cfg.QueueSize,
+		queue:          cfg.Queue,
 		batchWait:      cfg.BatchWait,
 		obs:            obs,
 		log:            log,
@@ -191,7 +225,8 @@ func (s *served) newLane(ck *model.Checkpoint, tok *codec) (*lane, error) {
 		return nil, err
 	}
 	eng, err := engine.New[*model.Encoder, *model.Output](enc, engine.Options{
-		MaxBatchTokens: s.maxBatchTokens, QueueSize: s.queueSize, BatchWait: s.batchWait, Observer: s.obs, Logger: s.log,
+		MaxBatchTokens: s.maxBatchTokens, MaxQueueSequences: s.queue.Sequences, MaxQueueTokens: s.queue.Tokens,
+		MaxQueueWait: s.queue.Wait, BatchWait: s.batchWait, Observer: s.obs, Logger: s.log,
 		Concurrency: max(1, s.encOpts.Workers), // one pass in flight per encoder worker
 	})
 	if err != nil {
@@ -283,6 +318,33 @@ func (s *served) close(ctx context.Context) error {
 		errs = append(errs, l.eng.Close(ctx))
 	}
 	return errors.Join(errs...)
+}
+
+// embedLane is the lane every embed request uses: the main one.
+func (s *served) embedLane() *lane { return s.main }
+
+// classifyLane is the lane a classify request will use when that does not depend on the head
+// it names (every head rides on one lane), else nil.
+func (s *served) classifyLane() *lane {
+	var l *lane
+	for _, h := range s.heads {
+		if l != nil && h.lane != l {
+			return nil
+		}
+		l = h.lane
+	}
+	return l
+}
+
+// classifyFull reports whether every lane that feeds a head has a full queue, so that no
+// classify request could be admitted whatever head it names.
+func (s *served) classifyFull() bool {
+	for _, h := range s.heads {
+		if !h.lane.eng.Full() {
+			return false
+		}
+	}
+	return len(s.heads) > 0
 }
 
 // queueDepth sums the waiting sequences of every lane.

@@ -35,6 +35,8 @@ type metrics struct {
 	batchSuccess  prometheus.Counter
 	batchFailure  prometheus.Counter
 
+	refused *prometheus.CounterVec // stage: admission|queue_full|queue_wait
+
 	cacheHits      prometheus.Counter
 	cacheMisses    prometheus.Counter
 	cacheEvictions prometheus.Counter
@@ -103,6 +105,10 @@ func newMetrics(queueDepth, cacheBytes func() float64) *metrics {
 		batchCount:   f.counter("te_batch_inference_count", "Forward passes started."),
 		batchSuccess: f.counter("te_batch_inference_success", "Forward passes that succeeded."),
 		batchFailure: f.counter("te_batch_inference_failure", "Forward passes that failed."),
+
+		refused: f.counterVec("coldserve_requests_refused_total",
+			"Embed and classify requests refused with 429, by stage: admission (before the body was parsed or tokenized), "+
+				"queue_full (tokenized, but its exact size did not fit the queue), queue_wait (waited longer than --max-queue-wait).", "stage"),
 
 		cacheHits: f.counter("coldserve_embed_cache_hits_total",
 			"Embed inputs answered from the result cache (no tokenization, no forward pass)."),

@@ -1,15 +1,24 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/coldserve/coldserve/engine"
+	"github.com/coldserve/coldserve/model"
 )
+
+// The middleware chain, outermost first: recovery, observe, guardBody (payload limit, body
+// read timeout, lingering close), gate (shutdown), then per route admit (concurrency and
+// queue capacity, before the body is read) for the inference routes, or the admin token.
 
 // recovery turns a panic in a handler into a JSON 500 without a stack trace for the client; the
 // stack goes to the log. http.ErrAbortHandler keeps its meaning (abort the connection silently).
@@ -35,8 +44,12 @@ func (s *Server) recovery() gin.HandlerFunc {
 	}
 }
 
-// observe records coldserve_http_* metrics and writes one access-log line per request (debug
-// level for successes, warn for 4xx except 404/429, error for 5xx).
+// probeRoutes are polled by orchestrators every few seconds; their answers, 503 during
+// start-up and shutdown included, are expected and logged at debug level only.
+var probeRoutes = map[string]bool{"/healthz": true, "/readyz": true}
+
+// observe records coldserve_http_* metrics and writes one access-log line per request: debug
+// for successes and probes, warn for 4xx (except 404 and 429) and 503, error for other 5xx.
 func (s *Server) observe() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -50,10 +63,12 @@ func (s *Server) observe() gin.HandlerFunc {
 		labels := []string{route, c.Request.Method, strconv.Itoa(status)}
 		s.metrics.httpRequests.WithLabelValues(labels...).Inc()
 		s.metrics.httpDuration.WithLabelValues(labels...).Observe(elapsed.Seconds())
-		attrs := []any{"method", c.Request.Method, "path", c.Request.URL.Path, "status", status,
+		attrs := []any{"method", c.Request.Method, "path", clip(c.Request.URL.Path), "status", status,
 			"duration_ms", float64(elapsed.Microseconds()) / 1000, "bytes", c.Writer.Size()}
 		switch {
-		case status >= 500:
+		case probeRoutes[route]:
+			s.log.Debug("request", attrs...)
+		case status >= 500 && status != http.StatusServiceUnavailable:
 			s.log.Error("request", attrs...)
 		case status >= 400 && status != http.StatusNotFound && status != http.StatusTooManyRequests:
 			s.log.Warn("request", attrs...)
@@ -63,31 +78,165 @@ func (s *Server) observe() gin.HandlerFunc {
 	}
 }
 
-// limitBody enforces --payload-limit: a declared Content-Length over the limit is refused before
-// reading, and the body reader fails with *http.MaxBytesError once it passes the limit.
-func (s *Server) limitBody() gin.HandlerFunc {
-	limit := s.opts.PayloadLimit
+// gate admits requests while the server runs and refuses them with 503 shutting_down once
+// shutdown has begun; Serve waits for the admitted ones before it closes connections. It
+// also bounds how long any answer may take to write.
+func (s *Server) gate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if c.Request.ContentLength > limit {
-			s.fail(c, errorf(http.StatusRequestEntityTooLarge, CodePayloadTooLarge,
-				"request body is %d bytes, larger than the payload limit of %d bytes", c.Request.ContentLength, limit))
+		if !s.active.acquire() {
+			s.fail(c, errShuttingDown)
 			return
 		}
-		if c.Request.Body != nil {
-			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		defer s.active.release()
+		if t := s.opts.Timeouts; t.Write > 0 && t.Request > 0 {
+			// An outer bound for routes that do not go through respond, which tightens it.
+			_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(t.Request + t.Write))
 		}
 		c.Next()
 	}
 }
 
+// admit is the inference routes' admission control, applied before the body is read. A
+// request beyond --max-concurrent-requests is refused with 429 at once. Otherwise it reserves
+// room in the queue of the lane it will use (lane picks it; nil when that depends on the
+// body) for an estimate of its tokens made from its size, and is refused with 429 when there
+// is none. Parsing and tokenizing cost more than a forward pass of a short text, so refusing
+// after them would let retrying clients take the CPU the passes need; and reserving, rather
+// than only checking, keeps concurrent requests from all passing the check at once and then
+// all being refused after the work.
+func (s *Server) admit(lane func(*served) *lane) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		select {
+		case s.inference <- struct{}{}:
+			defer func() { <-s.inference }()
+		default:
+			s.refuse(c, errorf(http.StatusTooManyRequests, CodeOverloaded,
+				"the server is overloaded: %d requests are in progress (--max-concurrent-requests), retry after Retry-After seconds",
+				cap(s.inference)))
+			return
+		}
+		m := s.model.Load()
+		if m == nil {
+			c.Next() // the handler answers not_ready
+			return
+		}
+		l := lane(m)
+		if l == nil {
+			if m.classifyFull() {
+				s.refuse(c, errorf(http.StatusTooManyRequests, CodeOverloaded, "the server is overloaded: the batch queue is full, retry after Retry-After seconds"))
+				return
+			}
+			c.Next()
+			return
+		}
+		res, err := l.eng.Reserve(s.estimateTokens(c.Request))
+		if err != nil {
+			s.refuse(c, computeError(err))
+			return
+		}
+		defer res.Release() // a no-op once the request was submitted
+		c.Set(admissionKey, &admission{lane: l, res: res})
+		c.Next()
+	}
+}
+
+const admissionKey = "coldserve.admission"
+
+// bytesPerToken is the estimate admission reserves with: English in byte-level BPE averages
+// four to five bytes of text per token, and the JSON around the texts adds bytes, so a body's
+// size over five rarely exceeds its tokens by much, and rarely falls far short.
+const bytesPerToken = 5
+
+// estimateTokens guesses a request's tokens from its declared size, before reading it. A
+// chunked body of unknown size reserves nothing and is checked against the queue exactly
+// once tokenized.
+func (s *Server) estimateTokens(r *http.Request) int {
+	if r.ContentLength <= 0 {
+		return 0
+	}
+	return int(min(r.ContentLength/bytesPerToken, int64(s.opts.MaxRequestTokens)))
+}
+
+// admission is what admit granted a request: room reserved in one lane's queue.
+type admission struct {
+	lane *lane
+	res  *engine.Reservation[*model.Encoder, *model.Output]
+}
+
+func admissionOf(c *gin.Context) *admission {
+	if v, ok := c.Get(admissionKey); ok {
+		return v.(*admission)
+	}
+	return nil
+}
+
+// holds reports whether a holds room in l's queue.
+func (a *admission) holds(l *lane) bool { return a != nil && a.res != nil && a.lane == l }
+
+// submit submits ids to l, through a's reservation when it holds one there (once).
+func (a *admission) submit(ctx context.Context, l *lane, ids [][]int32) (engine.Result[*model.Encoder, *model.Output], error) {
+	if a.holds(l) {
+		res := a.res
+		a.res = nil
+		return res.Submit(ctx, ids)
+	}
+	return l.eng.Submit(ctx, ids)
+}
+
+// refuse answers an inference request that admission turned away, counting it in te_request_*.
+func (s *Server) refuse(c *gin.Context, e *Error) {
+	if m := s.model.Load(); m != nil {
+		e.RetryAfter = retryAfter(m.main.eng.Backlog())
+	}
+	s.metrics.requestCount.WithLabelValues("unknown").Inc()
+	s.metrics.requestFailure.WithLabelValues(e.Code).Inc()
+	s.metrics.refused.WithLabelValues("admission").Inc()
+	s.fail(c, e)
+}
+
 // fail answers err as {"error": {"code", "message"}} and stops the handler chain. Causes of 5xx
 // answers are logged (the client only sees the generic message).
 func (s *Server) fail(c *gin.Context, err *Error) {
-	if err.Status >= 500 && err.Err != nil {
-		s.log.Error("request failed", "path", c.Request.URL.Path, "code", err.Code, "err", err.Err)
+	if err.Status >= 500 && err.Status != http.StatusServiceUnavailable && err.Err != nil {
+		s.log.Error("request failed", "path", clip(c.Request.URL.Path), "code", err.Code, "err", err.Err)
 	}
-	if err.Status == http.StatusTooManyRequests {
-		c.Header("Retry-After", "1")
+	if err.Status == http.StatusTooManyRequests || err.Status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", strconv.Itoa(max(1, err.RetryAfter)))
 	}
-	c.AbortWithStatusPureJSON(err.Status, err.Body())
+	if b := bodyOf(c); b != nil && !b.done() {
+		// The client may still be sending: guardBody reads the rest before the connection
+		// closes, so that the client reads this answer instead of a reset.
+		c.Header("Connection", "close")
+	}
+	s.respond(c, err.Status, err.Body())
+	c.Abort()
+}
+
+// respond writes v as JSON within the write timeout: a client that does not read its answer
+// holds the connection and the rendered body only that long.
+func (s *Server) respond(c *gin.Context, status int, v any) {
+	if t := s.opts.Timeouts.Write; t > 0 {
+		_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(t))
+	}
+	if s.active.isRetired() {
+		c.Header("Connection", "close") // no keep-alive while draining
+	}
+	c.PureJSON(status, v)
+}
+
+// retryAfter turns a queue's backlog into Retry-After seconds: the time the engine needs for
+// what waits, at least 1 and at most a minute.
+func retryAfter(b engine.Backlog) int {
+	secs := int(b.Drain.Seconds() + 0.999)
+	return min(max(secs, 1), 60)
+}
+
+// noRoute and noMethod answer unknown routes and methods in the error shape.
+func (s *Server) noRoute(c *gin.Context) {
+	s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "no route %s %s", clip(c.Request.Method), clip(c.Request.URL.Path)))
+}
+
+func (s *Server) noMethod(c *gin.Context) {
+	s.fail(c, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+		"method %s is not allowed on %s", clip(c.Request.Method), clip(strings.TrimSpace(c.Request.URL.Path))))
 }

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -11,15 +14,6 @@ import (
 	"github.com/coldserve/coldserve/engine"
 	"github.com/coldserve/coldserve/model"
 )
-
-// bind decodes the JSON body into dst. Unknown fields are ignored; wrong types, malformed JSON,
-// an empty body and a body over the payload limit are classified by bindError.
-func bind(c *gin.Context, dst any) *Error {
-	if err := c.ShouldBindJSON(dst); err != nil {
-		return bindError(err)
-	}
-	return nil
-}
 
 // checkInputs applies the rules shared by every route that takes "inputs".
 func (s *Server) checkInputs(n int, what string) *Error {
@@ -51,9 +45,16 @@ type stats struct {
 
 // compute tokenizes texts on lane l (truncating to the model's limit, or answering 422 when
 // truncate is false and an input is longer), runs them through l's engine and returns the rows.
-// The request is pinned to the encoder current at admission; its result says which one.
-func (s *Server) compute(c *gin.Context, m *served, l *lane, texts []string, truncate bool) (*computed, *Error) {
+// The request is pinned to the encoder current at admission; its result says which one. A
+// full queue is checked before tokenizing, so that refusing costs little.
+func (s *Server) compute(ctx context.Context, m *served, adm *admission, l *lane, texts []string, truncate bool) (*computed, *Error) {
 	out := &computed{stats: stats{inputs: len(texts), t: timings{start: time.Now()}}}
+	if !adm.holds(l) && l.eng.Full() {
+		e := computeError(engine.ErrOverloaded)
+		e.RetryAfter = retryAfter(l.eng.Backlog())
+		s.metrics.refused.WithLabelValues("admission").Inc()
+		return out, e
+	}
 	encs, err := l.tok.encode(texts, m.maxInputTokens, true)
 	if err != nil {
 		return out, internalError(err)
@@ -74,9 +75,26 @@ func (s *Server) compute(c *gin.Context, m *served, l *lane, texts []string, tru
 		out.stats.tokens += len(enc.ids)
 		out.stats.chars += utf8.RuneCountInString(texts[i])
 	}
-	res, err := l.eng.Submit(c.Request.Context(), ids)
+	if out.stats.tokens > s.opts.MaxRequestTokens {
+		return out, errorf(http.StatusRequestEntityTooLarge, CodeTooManyTokens,
+			"the inputs have %d tokens in all, more than the limit of %d per request (--max-request-tokens): split the request",
+			out.stats.tokens, s.opts.MaxRequestTokens)
+	}
+	res, err := adm.submit(ctx, l, ids)
 	if err != nil {
-		return out, computeError(err)
+		if ctx.Err() != nil && errors.Is(context.Cause(ctx), errRequestTimeout) {
+			err = fmt.Errorf("%w: %w", errRequestTimeout, err)
+		}
+		e := computeError(err)
+		if e.Status == http.StatusTooManyRequests {
+			e.RetryAfter = retryAfter(l.eng.Backlog())
+			stage := "queue_full"
+			if errors.Is(err, engine.ErrQueueTimeout) {
+				stage = "queue_wait"
+			}
+			s.metrics.refused.WithLabelValues(stage).Inc()
+		}
+		return out, e
 	}
 	out.res = res
 	out.stats.t.queue = res.Queue
@@ -84,9 +102,9 @@ func (s *Server) compute(c *gin.Context, m *served, l *lane, texts []string, tru
 	return out, nil
 }
 
-// serveInference runs an embed or classify handler body, records te_request_* metrics, sets
-// TEI's timing headers and writes the JSON answer or the error.
-func (s *Server) serveInference(c *gin.Context, body func(m *served) (any, *stats, *Error)) {
+// serveInference runs an embed or classify handler body under the request timeout, records
+// te_request_* metrics, sets TEI's timing headers and writes the JSON answer or the error.
+func (s *Server) serveInference(c *gin.Context, body func(ctx context.Context, m *served, adm *admission) (any, *stats, *Error)) {
 	start := time.Now()
 	m, e := s.acquire()
 	if e != nil {
@@ -95,7 +113,13 @@ func (s *Server) serveInference(c *gin.Context, body func(m *served) (any, *stat
 		return
 	}
 	defer m.refs.release()
-	resp, st, e := body(m)
+	ctx := c.Request.Context()
+	if t := s.opts.Timeouts.Request; t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, t, errRequestTimeout)
+		defer cancel()
+	}
+	resp, st, e := body(ctx, m, admissionOf(c))
 	method := "single"
 	if st != nil && st.inputs > 1 {
 		method = "batch"
@@ -119,7 +143,7 @@ func (s *Server) serveInference(c *gin.Context, body func(m *served) (any, *stat
 	h.Set("x-tokenization-time", ms(st.t.tokenize))
 	h.Set("x-queue-time", ms(st.t.queue))
 	h.Set("x-inference-time", ms(st.t.inference))
-	c.PureJSON(http.StatusOK, resp)
+	s.respond(c, http.StatusOK, resp)
 }
 
 // boolOr returns *p, or def when the field was absent.

@@ -2,10 +2,11 @@ package server
 
 import "sync"
 
-// refCount counts the requests using a served snapshot. Once the snapshot is retired (replaced
-// by another), acquire fails, and the channel returned by retire is closed when the last user
-// releases it: then lanes that only the retired snapshot held can be closed without failing a
-// request that was already using them.
+// refCount counts users of something that can be retired, and says when the last one is gone.
+// Once retired, acquire fails, and the channel returned by retire is closed when the last
+// user releases it. A served snapshot counts its requests, so that lanes only a replaced
+// snapshot held are closed without failing a request that was using them; the server counts
+// the requests its gate admitted, so that shutdown knows when every one has its answer.
 type refCount struct {
 	mu      sync.Mutex
 	n       int
@@ -51,4 +52,18 @@ func (r *refCount) retire() <-chan struct{} {
 		r.zero = done
 	}
 	return done
+}
+
+// isRetired reports whether retire has been called.
+func (r *refCount) isRetired() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.retired
+}
+
+// count is the number of users now.
+func (r *refCount) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
 }

@@ -17,29 +17,33 @@ func (s *Server) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recovery(), s.observe(), s.limitBody())
+	r.Use(s.recovery(), s.observe(), s.guardBody())
 
-	v1 := r.Group("/v1")
-	v1.POST("/embed", s.handleEmbed)
-	v1.POST("/classify", s.handleClassify)
+	// Probes, metrics and docs answer during shutdown too (readyz then says 503).
+	getAndHead(r, "/healthz", s.handleHealthz)
+	getAndHead(r, "/readyz", s.handleReadyz)
+	getAndHead(r, "/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
+	getAndHead(r, "/docs", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/docs/index.html") })
+	getAndHead(r, "/docs/*any", ginSwagger.WrapHandler(swaggerFiles.Handler))
+
+	work := r.Group("/", s.gate())
+	v1 := work.Group("/v1")
+	v1.POST("/embed", s.admit((*served).embedLane), s.handleEmbed)
+	v1.POST("/classify", s.admit((*served).classifyLane), s.handleClassify)
 	v1.POST("/tokenize", s.handleTokenize)
 	v1.POST("/decode", s.handleDecode)
-	v1.GET("/models", s.handleModels)
+	getAndHead(v1, "/models", s.handleModels)
 
-	s.adminRoutes(r)
+	s.adminRoutes(work)
 
-	r.GET("/healthz", s.handleHealthz)
-	r.GET("/readyz", s.handleReadyz)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
-	r.GET("/docs", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/docs/index.html") })
-	r.GET("/docs/*any", ginSwagger.WrapHandler(swaggerFiles.Handler))
-
-	r.NoRoute(func(c *gin.Context) {
-		s.fail(c, errorf(http.StatusNotFound, CodeNotFound, "no route %s %s", c.Request.Method, c.Request.URL.Path))
-	})
-	r.NoMethod(func(c *gin.Context) {
-		s.fail(c, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
-			"method %s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
-	})
+	r.NoRoute(s.noRoute)
+	r.NoMethod(s.noMethod)
 	return r
+}
+
+// getAndHead registers h for GET and HEAD: health checkers that probe with HEAD get the
+// status and headers without the body (net/http drops the body of a HEAD answer).
+func getAndHead(r gin.IRoutes, path string, h gin.HandlerFunc) {
+	r.GET(path, h)
+	r.HEAD(path, h)
 }

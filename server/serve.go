@@ -10,14 +10,26 @@ import (
 	"time"
 )
 
-// Serve answers HTTP on ln until ctx ends, then shuts down gracefully: the listener closes (no new
-// connections), in-flight requests finish, the engines drain, and Serve returns nil. grace bounds
-// the whole shutdown; past it, remaining connections are closed and the error says so.
+// Serve answers HTTP on ln until ctx ends, then shuts down within grace:
+//
+//  1. Drain. New requests are answered 503 shutting_down (the listener stays open, so a
+//     client that connects meanwhile reads an answer rather than a refused connection), every
+//     answer closes its connection, and bodies still being read are cut: those requests were
+//     not admitted, so a slow sender cannot hold the shutdown. Admitted requests run to the
+//     end while that fits the grace.
+//  2. If the grace is about to run out, whatever is still queued or computing is answered
+//     503 shutting_down instead: every admitted request gets an answer, never a silent EOF.
+//  3. The listener and the remaining connections close, and the engines stop.
+//
+// Serve returns nil when every admitted request was answered, and an error saying how many
+// were not when the grace ran out first (a client that never reads its answer, say, with
+// the write timeout above the grace).
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	t := s.opts.Timeouts
 	hs := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: t.ReadHeader,
+		IdleTimeout:       t.Idle,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
@@ -28,24 +40,53 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down: finishing in-flight requests", "grace", grace)
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	errShutdown := hs.Shutdown(sctx)
-	if errShutdown != nil {
-		hs.Close()
-		errShutdown = fmt.Errorf("http shutdown: %w", errShutdown)
+	return s.shutdown(hs, served, grace)
+}
+
+func (s *Server) shutdown(hs *http.Server, served <-chan error, grace time.Duration) error {
+	start := time.Now()
+	deadline := start.Add(grace)
+	// The last part of the grace is kept for answering what did not finish, then for
+	// closing connections.
+	margin := min(grace/4, 5*time.Second)
+	s.log.Info("shutting down: refusing new requests, finishing admitted ones", "grace", grace,
+		"admitted", s.active.count())
+	idle := s.active.retire()
+	s.reading.cutAll()
+	// Connections kept alive from before the drain may carry one more request; they get a 503
+	// with Connection: close during the settle time instead of being closed under it, which
+	// is how an HTTP/1.1 client loses a request it sent on an idle connection (a silent EOF).
+	settle := time.After(min(grace/10, time.Second))
+	select {
+	case <-idle:
+		<-settle
+	case <-time.After(time.Until(deadline.Add(-margin))):
+		s.log.Warn("shutdown grace running out: answering the requests still queued or computing with 503",
+			"requests", s.active.count())
+		s.abort()
+		select {
+		case <-idle:
+		case <-time.After(time.Until(deadline.Add(-margin / 2))):
+		}
 	}
-	errClose := s.Close(sctx)
-	if errClose != nil {
-		errClose = fmt.Errorf("drain engines: %w", errClose)
+	sctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	var errs []error
+	if err := hs.Shutdown(sctx); err != nil {
+		if n := s.active.count(); n > 0 {
+			errs = append(errs, fmt.Errorf("http shutdown: %d admitted requests had no answer within the %v grace: %w", n, grace, err))
+		}
+		hs.Close()
+	}
+	if err := s.Close(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("drain engines: %w", err))
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return errors.Join(errShutdown, errClose, err)
+		errs = append(errs, err)
 	}
-	if err := errors.Join(errShutdown, errClose); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	s.log.Info("shutdown complete")
+	s.log.Info("shutdown complete: every admitted request was answered", "seconds", time.Since(start).Seconds())
 	return nil
 }

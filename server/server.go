@@ -37,12 +37,67 @@ type Options struct {
 	// ID, text and options, so a repeated text costs no tokenization and no forward pass.
 	// 0 selects DefaultCacheBytes; a negative value disables the cache.
 	CacheBytes int64
+	// MaxConcurrentRequests bounds the embed and classify requests in progress, from before
+	// their body is read until they are answered (TEI's --max-concurrent-requests); more are
+	// refused with 429 at once. Default DefaultMaxConcurrentRequests.
+	MaxConcurrentRequests int
+	// MaxRequestTokens bounds the tokens of one request, all its inputs together, after
+	// truncation: no request may cost minutes of compute (413 too_many_tokens). Default
+	// DefaultMaxRequestTokens.
+	MaxRequestTokens int
+	// Timeouts bound the time connections and requests may take.
+	Timeouts Timeouts
+}
+
+// Timeouts bound connections and requests, so that slow or absent clients cannot hold
+// connections and memory. Zero selects the default; a negative value disables the timeout.
+type Timeouts struct {
+	// ReadHeader is the time a client has to send the request headers (default 10 s).
+	ReadHeader time.Duration
+	// BodyRead is the time a client has to send the request body, from when its headers
+	// arrived (default 30 s); a slower body is answered 408 body_timeout.
+	BodyRead time.Duration
+	// Write is the time the answer may take to write once it is ready (default 30 s): a
+	// client that does not read is cut then, and its answer freed.
+	Write time.Duration
+	// Idle is how long a kept-alive connection may wait for its next request (default 2 min).
+	Idle time.Duration
+	// Request is the longest an embed or classify request may take, queue included (default
+	// 60 s); past it the request is dropped from the batch queue before it costs compute, and
+	// answered 504 timeout.
+	Request time.Duration
+}
+
+// DefaultTimeouts are the Timeouts a zero field selects.
+var DefaultTimeouts = Timeouts{ReadHeader: 10 * time.Second, BodyRead: 30 * time.Second, Write: 30 * time.Second,
+	Idle: 2 * time.Minute, Request: 60 * time.Second}
+
+// withDefaults fills zero fields from DefaultTimeouts and turns negative ones into 0 (none).
+func (t Timeouts) withDefaults() Timeouts {
+	fill := func(v *time.Duration, def time.Duration) {
+		switch {
+		case *v == 0:
+			*v = def
+		case *v < 0:
+			*v = 0
+		}
+	}
+	fill(&t.ReadHeader, DefaultTimeouts.ReadHeader)
+	fill(&t.BodyRead, DefaultTimeouts.BodyRead)
+	fill(&t.Write, DefaultTimeouts.Write)
+	fill(&t.Idle, DefaultTimeouts.Idle)
+	fill(&t.Request, DefaultTimeouts.Request)
+	return t
 }
 
 // Defaults of Options.
 const (
-	DefaultMaxClientBatch = 64
-	DefaultPayloadLimit   = 2 << 20
+	DefaultMaxClientBatch        = 64
+	DefaultPayloadLimit          = 2 << 20
+	DefaultMaxConcurrentRequests = 512
+	// DefaultMaxRequestTokens is 64 inputs of 512 tokens: the largest request the default
+	// --max-client-batch allows at RoBERTa's limit.
+	DefaultMaxRequestTokens = 64 * 512
 )
 
 // Server serves one model (with its heads) over HTTP. Create it with New.
@@ -51,10 +106,13 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	model   atomic.Pointer[served] // nil until Load succeeds
-	closing atomic.Bool
 	router  *gin.Engine
 	admin   *admin
 	cache   *embedCache // nil when disabled
+
+	active    refCount      // requests admitted by the gate; retired (drained) on shutdown
+	reading   bodyReads     // request bodies being read, cut on shutdown
+	inference chan struct{} // one token per embed/classify request in progress (MaxConcurrentRequests)
 }
 
 // New builds a Server with its router; it serves 503 not_ready until Load succeeds.
@@ -68,9 +126,16 @@ func New(opts Options) (*Server, error) {
 	if opts.DefaultPooling == "" {
 		opts.DefaultPooling = model.PoolMean
 	}
-	if opts.MaxClientBatch < 1 || opts.PayloadLimit < 1 {
-		return nil, fmt.Errorf("server: max client batch (%d) and payload limit (%d) must be positive",
-			opts.MaxClientBatch, opts.PayloadLimit)
+	if opts.MaxConcurrentRequests == 0 {
+		opts.MaxConcurrentRequests = DefaultMaxConcurrentRequests
+	}
+	if opts.MaxRequestTokens == 0 {
+		opts.MaxRequestTokens = DefaultMaxRequestTokens
+	}
+	opts.Timeouts = opts.Timeouts.withDefaults()
+	if opts.MaxClientBatch < 1 || opts.PayloadLimit < 1 || opts.MaxConcurrentRequests < 1 || opts.MaxRequestTokens < 1 {
+		return nil, fmt.Errorf("server: max client batch (%d), payload limit (%d), max concurrent requests (%d) and max request tokens (%d) must be positive",
+			opts.MaxClientBatch, opts.PayloadLimit, opts.MaxConcurrentRequests, opts.MaxRequestTokens)
 	}
 	if _, err := model.ParsePooling(string(opts.DefaultPooling)); err != nil {
 		return nil, fmt.Errorf("server: default pooling: %w", err)
@@ -81,7 +146,8 @@ func New(opts Options) (*Server, error) {
 	if opts.CacheBytes == 0 {
 		opts.CacheBytes = DefaultCacheBytes
 	}
-	s := &Server{opts: opts, log: opts.Logger, admin: &admin{opts: opts.Admin}}
+	s := &Server{opts: opts, log: opts.Logger, admin: &admin{opts: opts.Admin},
+		inference: make(chan struct{}, opts.MaxConcurrentRequests)}
 	s.metrics = newMetrics(func() float64 {
 		if m := s.model.Load(); m != nil {
 			return float64(m.queueDepth())
@@ -115,7 +181,7 @@ func (s *Server) Load(ctx context.Context, cfg ModelConfig) error {
 		m.close(ctx)
 		return fmt.Errorf("load model: a model is already loaded")
 	}
-	if s.closing.Load() { // Close ran while we were loading
+	if s.active.isRetired() { // Close ran while we were loading
 		m.close(ctx)
 		return fmt.Errorf("load model: %w", engine.ErrClosed)
 	}
@@ -131,13 +197,23 @@ func (s *Server) Load(ctx context.Context, cfg ModelConfig) error {
 func (s *Server) Handler() http.Handler { return s.router }
 
 // Close stops admitting work (new requests answer 503) and drains the engines: queued requests
-// finish first. Call it after http.Server.Shutdown has waited for in-flight handlers.
+// finish first. Serve calls it once every admitted request has its answer.
 func (s *Server) Close(ctx context.Context) error {
-	s.closing.Store(true)
+	s.active.retire()
 	if m := s.model.Load(); m != nil {
 		return m.close(ctx)
 	}
 	return nil
+}
+
+// abort fails everything the engines hold, queued or computing, with ErrClosed (503
+// shutting_down): Serve calls it when the shutdown grace is about to run out.
+func (s *Server) abort() {
+	if m := s.model.Load(); m != nil {
+		for _, l := range m.lanes {
+			l.eng.Abort()
+		}
+	}
 }
 
 // acquire returns the served model registered as in use (release it with m.refs.release()),

@@ -51,6 +51,19 @@ func TestParseServeFlagsAndEnv(t *testing.T) {
 					t.Errorf("precedence %+v", c)
 				}
 			}},
+		{"limits and timeouts", []string{"--model", "demo", "--max-queue-tokens", "9000", "--max-queue-wait", "2s",
+			"--request-timeout", "0", "--write-timeout", "5s"},
+			map[string]string{"COLDSERVE_MAX_CONCURRENT_REQUESTS": "7", "COLDSERVE_MAX_REQUEST_TOKENS": "100",
+				"COLDSERVE_BODY_READ_TIMEOUT": "3s"}, func(t *testing.T, c serveConfig) {
+				if c.maxQueueTokens != 9000 || c.maxQueueWait != 2*time.Second || c.maxConcurrent != 7 || c.maxReqTokens != 100 {
+					t.Errorf("limits %+v", c)
+				}
+				// 0 on the command line means no timeout; server.Timeouts spells that negative.
+				to := timeoutOptions(c.timeouts)
+				if to.Request >= 0 || to.Write != 5*time.Second || to.BodyRead != 3*time.Second || to.Idle != 2*time.Minute {
+					t.Errorf("timeouts %+v", to)
+				}
+			}},
 		{"payload limit in bytes", []string{"--model", "demo", "--payload-limit", "1000"}, nil, func(t *testing.T, c serveConfig) {
 			if c.payloadLimit != 1000 {
 				t.Errorf("payload %d", c.payloadLimit)
@@ -82,6 +95,11 @@ func TestParseServeRejectsBadValues(t *testing.T) {
 		{"bad payload", []string{"--model", "demo", "--payload-limit", "lots"}, nil},
 		{"bad env number", []string{"--model", "demo"}, map[string]string{"COLDSERVE_MAX_BATCH_TOKENS": "abc"}},
 		{"unknown flag", []string{"--model", "demo", "--nope"}, nil},
+		{"negative queue tokens", []string{"--model", "demo", "--max-queue-tokens", "-1"}, nil},
+		{"zero concurrent requests", []string{"--model", "demo", "--max-concurrent-requests", "0"}, nil},
+		{"zero request tokens", []string{"--model", "demo", "--max-request-tokens", "0"}, nil},
+		{"negative timeout", []string{"--model", "demo", "--request-timeout", "-1s"}, nil},
+		{"negative queue wait", []string{"--model", "demo"}, map[string]string{"COLDSERVE_MAX_QUEUE_WAIT": "-5ms"}},
 		{"stray argument", []string{"--model", "demo", "extra"}, nil},
 	}
 	for _, tt := range tests {

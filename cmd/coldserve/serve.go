@@ -30,6 +30,11 @@ type serveConfig struct {
 	maxClientBatch int
 	maxBatchTokens int
 	maxQueue       int
+	maxQueueTokens int
+	maxQueueWait   time.Duration
+	maxConcurrent  int
+	maxReqTokens   int
+	timeouts       server.Timeouts
 	payloadLimit   byteSize
 	heads          listFlag
 	workers        int
@@ -63,7 +68,16 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&c.maxInputTokens, "max-input-tokens", 0, "longest input in tokens, specials included (0: the model's limit, 512)")
 	fs.IntVar(&c.maxClientBatch, "max-client-batch", server.DefaultMaxClientBatch, "most inputs per request")
 	fs.IntVar(&c.maxBatchTokens, "max-batch-tokens", engine.DefaultMaxBatchTokens, "padded token budget of one encoder batch (longest × count)")
-	fs.IntVar(&c.maxQueue, "max-queue", engine.DefaultQueueSize, "requests that may wait for the batcher before 429")
+	fs.IntVar(&c.maxQueue, "max-queue", engine.DefaultMaxQueueSequences, "input sequences that may wait for a forward pass, per encoder, before requests are refused with 429")
+	fs.IntVar(&c.maxQueueTokens, "max-queue-tokens", 0, "tokens that may wait for a forward pass, per encoder, before requests are refused with 429 (0: 4 × --max-batch-tokens, about four batch times of waiting)")
+	fs.DurationVar(&c.maxQueueWait, "max-queue-wait", 0, "refuse (429) a request that waited this long for its first forward pass instead of serving it late (0: no limit)")
+	fs.IntVar(&c.maxConcurrent, "max-concurrent-requests", server.DefaultMaxConcurrentRequests, "embed and classify requests in progress at once, from before their body is read; more are refused with 429 at once")
+	fs.IntVar(&c.maxReqTokens, "max-request-tokens", server.DefaultMaxRequestTokens, "tokens one request may carry across all its inputs, after truncation (413 beyond)")
+	fs.DurationVar(&c.timeouts.Request, "request-timeout", server.DefaultTimeouts.Request, "longest an embed or classify request may take, queue included; past it the request is dropped and answered 504 (0: none)")
+	fs.DurationVar(&c.timeouts.ReadHeader, "read-header-timeout", server.DefaultTimeouts.ReadHeader, "time a client has to send the request headers (0: none)")
+	fs.DurationVar(&c.timeouts.BodyRead, "body-read-timeout", server.DefaultTimeouts.BodyRead, "time a client has to send the request body, once its headers arrived; slower bodies get 408 (0: none)")
+	fs.DurationVar(&c.timeouts.Write, "write-timeout", server.DefaultTimeouts.Write, "time an answer may take to write once ready; a client that does not read is cut (0: none)")
+	fs.DurationVar(&c.timeouts.Idle, "idle-timeout", server.DefaultTimeouts.Idle, "how long a kept-alive connection may wait for its next request (0: none)")
 	fs.Var(&c.payloadLimit, "payload-limit", "largest request body (e.g. 2MB)")
 	fs.Var(&c.heads, "head", "classification head NAME=DIR (repeatable, or comma-separated): a head-only or a full finetuned checkpoint")
 	fs.IntVar(&c.workers, "workers", 1, "encoder forward passes that may run at once (each worker holds its own scratch memory; workers × OMP_NUM_THREADS should not exceed the cores)")
@@ -102,9 +116,20 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return c, fmt.Errorf("--log-format %q: want text or json", c.logFormat)
 	}
 	for name, v := range map[string]int{"--max-client-batch": c.maxClientBatch, "--max-batch-tokens": c.maxBatchTokens,
-		"--max-queue": c.maxQueue, "--workers": c.workers} {
+		"--max-queue": c.maxQueue, "--workers": c.workers, "--max-concurrent-requests": c.maxConcurrent,
+		"--max-request-tokens": c.maxReqTokens} {
 		if v < 1 {
 			return c, fmt.Errorf("%s must be at least 1, got %d", name, v)
+		}
+	}
+	if c.maxQueueTokens < 0 {
+		return c, fmt.Errorf("--max-queue-tokens must not be negative, got %d", c.maxQueueTokens)
+	}
+	for name, d := range map[string]time.Duration{"--max-queue-wait": c.maxQueueWait, "--request-timeout": c.timeouts.Request,
+		"--read-header-timeout": c.timeouts.ReadHeader, "--body-read-timeout": c.timeouts.BodyRead,
+		"--write-timeout": c.timeouts.Write, "--idle-timeout": c.timeouts.Idle} {
+		if d < 0 {
+			return c, fmt.Errorf("%s must not be negative, got %v", name, d)
 		}
 	}
 	for _, root := range c.checkpointRoot {
@@ -172,6 +197,17 @@ func cacheOption(n int64) int64 {
 	return n
 }
 
+// timeoutOptions maps the timeout flags to server.Timeouts, where 0 selects the default and a
+// negative value means none: on the command line, 0 means none.
+func timeoutOptions(t server.Timeouts) server.Timeouts {
+	for _, d := range []*time.Duration{&t.Request, &t.ReadHeader, &t.BodyRead, &t.Write, &t.Idle} {
+		if *d == 0 {
+			*d = -1
+		}
+	}
+	return t
+}
+
 func lastPart(id string) string { return id[strings.LastIndex(id, "/")+1:] }
 
 // serve runs `coldserve serve`: it listens first (so /healthz answers while the model loads),
@@ -219,12 +255,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		log.Info("admin API disabled (no --admin-token)")
 	}
 	srv, err := server.New(server.Options{
-		MaxClientBatch: c.maxClientBatch,
-		PayloadLimit:   int64(c.payloadLimit),
-		DefaultPooling: model.Pooling(c.pooling),
-		Logger:         log,
-		Admin:          server.AdminOptions{Token: c.adminToken, Sources: resolver},
-		CacheBytes:     cacheOption(int64(c.cacheBytes.byteSize)),
+		MaxClientBatch:        c.maxClientBatch,
+		PayloadLimit:          int64(c.payloadLimit),
+		DefaultPooling:        model.Pooling(c.pooling),
+		Logger:                log,
+		Admin:                 server.AdminOptions{Token: c.adminToken, Sources: resolver},
+		CacheBytes:            cacheOption(int64(c.cacheBytes.byteSize)),
+		MaxConcurrentRequests: c.maxConcurrent,
+		MaxRequestTokens:      c.maxReqTokens,
+		Timeouts:              timeoutOptions(c.timeouts),
 	})
 	if err != nil {
 		return err
@@ -253,7 +292,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		if err == nil {
 			err = srv.Load(sctx, server.ModelConfig{
 				Dir: mc.Dir, Source: mc.Source, Revision: mc.Revision, Commit: mc.Commit, Name: name, Heads: heads,
-				MaxInputTokens: c.maxInputTokens, MaxBatchTokens: c.maxBatchTokens, QueueSize: c.maxQueue,
+				MaxInputTokens: c.maxInputTokens, MaxBatchTokens: c.maxBatchTokens,
+				Queue:     server.QueueLimits{Sequences: c.maxQueue, Tokens: c.maxQueueTokens, Wait: c.maxQueueWait},
 				BatchWait: c.batchWait,
 				Encoder:   model.EncoderOptions{Workers: c.workers, DType: model.DType(c.dtype)},
 			})
