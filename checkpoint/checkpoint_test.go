@@ -3,11 +3,15 @@ package checkpoint
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/coldserve/coldserve/hub"
 	"github.com/coldserve/coldserve/model"
 )
 
@@ -98,6 +102,36 @@ func TestResolverMessages(t *testing.T) {
 			}
 			if msg := err.Error(); !strings.HasPrefix(msg, tc.want) || len(msg) > 2*maxQuoted+200 {
 				t.Errorf("message (%d bytes) %.120q does not start with %q or is not bounded", len(msg), msg, tc.want)
+			}
+		})
+	}
+}
+
+func TestErrorKinds(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		kind error
+	}{
+		{"forbidden", &ForbiddenError{Source: "x", Reason: "r"}, ErrForbidden},
+		{"not found", &NotFoundError{Source: "x", Err: fs.ErrNotExist}, ErrNotFound},
+		{"output exists", &OutputExistsError{Dir: "x"}, ErrOutputExists},
+		{"digest", &DigestMismatchError{}, ErrDigestMismatch},
+		{"non-finite probe", &NonFiniteOutputError{}, ErrNonFinite},
+		{"hub 404", &HubError{Repo: "a/b", Err: &hub.HTTPError{StatusCode: http.StatusNotFound}}, ErrNotFound},
+		{"hub 401", &HubError{Repo: "a/b", Err: &hub.HTTPError{StatusCode: http.StatusUnauthorized}}, ErrNotFound},
+		{"hub not cached", &HubError{Repo: "a/b", Err: fmt.Errorf("snapshot: %w", hub.ErrNotCached)}, ErrNotFound},
+		{"hub 500", &HubError{Repo: "a/b", Err: &hub.HTTPError{StatusCode: http.StatusInternalServerError}}, ErrHubUnavailable},
+		{"hub network", &HubError{Repo: "a/b", Err: errors.New("dial tcp: refused")}, ErrHubUnavailable},
+		{"wrapped", fmt.Errorf("swap: %w", &ForbiddenError{Source: "x"}), ErrForbidden},
+	}
+	kinds := []error{ErrForbidden, ErrNotFound, ErrHubUnavailable, ErrOutputExists, ErrDigestMismatch, ErrNonFinite}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range kinds {
+				if got, want := errors.Is(tt.err, k), k == tt.kind; got != want {
+					t.Errorf("errors.Is(%v, %v) = %v, want %v", tt.err, k, got, want)
+				}
 			}
 		})
 	}

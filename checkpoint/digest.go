@@ -14,6 +14,8 @@ type DigestMismatchError struct {
 	Actual   string // full 64-digit digest
 }
 
+func (e *DigestMismatchError) Is(target error) bool { return target == ErrDigestMismatch }
+
 func (e *DigestMismatchError) Error() string {
 	return fmt.Sprintf("weights digest sha256:%s does not match the expected %s", e.Actual, e.Expected)
 }

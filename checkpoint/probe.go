@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -30,6 +31,11 @@ type NonFiniteOutputError struct {
 	Input int // index into the probe inputs
 	Value float32
 }
+
+// ErrNonFinite is the kind of *NonFiniteOutputError, for errors.Is.
+var ErrNonFinite = errors.New("non-finite probe output")
+
+func (e *NonFiniteOutputError) Is(target error) bool { return target == ErrNonFinite }
 
 func (e *NonFiniteOutputError) Error() string {
 	return fmt.Sprintf("probe forward pass: input %d produced a non-finite value (%v)", e.Input, e.Value)

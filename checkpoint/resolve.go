@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,32 @@ import (
 // a fake Hub).
 type HubClient interface {
 	Snapshot(ctx context.Context, repoID, revision string, opts hub.SnapshotOptions) (string, error)
+}
+
+// Kinds of resolver and checkpoint error, for errors.Is: the typed errors of this package
+// match one of them, so a front end maps kinds to statuses with one table.
+var (
+	ErrForbidden      = errors.New("source not allowed")           // *ForbiddenError
+	ErrNotFound       = errors.New("source not found")             // *NotFoundError, a Hub 404/401 or cache miss
+	ErrHubUnavailable = errors.New("hugging face hub unavailable") // any other *HubError
+	ErrOutputExists   = errors.New("output exists")                // *OutputExistsError
+	ErrDigestMismatch = errors.New("digest mismatch")              // *DigestMismatchError
+)
+
+func (e *ForbiddenError) Is(target error) bool    { return target == ErrForbidden }
+func (e *NotFoundError) Is(target error) bool     { return target == ErrNotFound }
+func (e *OutputExistsError) Is(target error) bool { return target == ErrOutputExists }
+
+// Is makes a Hub failure ErrNotFound when the Hub says the repo or revision does not exist (or
+// is private: the Hub answers 401 for both) or an offline cache lacks it, else ErrHubUnavailable.
+func (e *HubError) Is(target error) bool {
+	var httpErr *hub.HTTPError
+	missing := errors.Is(e.Err, hub.ErrNotCached) ||
+		errors.As(e.Err, &httpErr) && (httpErr.StatusCode == http.StatusNotFound || httpErr.StatusCode == http.StatusUnauthorized)
+	if missing {
+		return target == ErrNotFound
+	}
+	return target == ErrHubUnavailable
 }
 
 // ForbiddenError says a source is not allowed: a local path outside every checkpoint root

@@ -273,6 +273,9 @@ func TestLoadCorruptInputs(t *testing.T) {
 				t.Fatalf("loaded %d tensors, want an error", len(ck.Tensors))
 			}
 			errorMentions(t, err, tc.check, mention...)
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("errors.Is(%v, ErrInvalid) = false: front ends would not map it", err)
+			}
 		})
 	}
 }

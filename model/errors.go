@@ -1,13 +1,41 @@
 package model
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 )
 
 // The loader reports every problem with a checkpoint as one of the typed errors below, so
 // callers can tell a bad file from a bad config with errors.As and show the user exactly which
 // file, field or tensor is at fault. Each message names that file, field or tensor.
+//
+// Every one of them also matches ErrInvalid with errors.Is, so a front end that only needs the
+// kind (to pick a status) maps one sentinel instead of switching over the types.
+
+// ErrInvalid is the kind of every typed loader error: the files are not a checkpoint this
+// encoder can run.
+var ErrInvalid = errors.New("invalid checkpoint")
+
+func (e *ConfigError) Is(target error) bool           { return target == ErrInvalid }
+func (e *MissingTensorError) Is(target error) bool    { return target == ErrInvalid }
+func (e *ShapeError) Is(target error) bool            { return target == ErrInvalid }
+func (e *NonFiniteError) Is(target error) bool        { return target == ErrInvalid }
+func (e *TruncatedFileError) Is(target error) bool    { return target == ErrInvalid }
+func (e *HeaderError) Is(target error) bool           { return target == ErrInvalid }
+func (e *UnsafePickleError) Is(target error) bool     { return target == ErrInvalid }
+func (e *UnsupportedDTypeError) Is(target error) bool { return target == ErrInvalid }
+func (e *NoWeightsError) Is(target error) bool {
+	return target == ErrInvalid || target == fs.ErrNotExist
+}
+
+// NoWeightsError says a directory holds none of the weight files the loader reads.
+type NoWeightsError struct{ Dir string }
+
+func (e *NoWeightsError) Error() string {
+	return fmt.Sprintf("no %s, %s or %s in %s", safetensorsName, shardIndexFile, pytorchBinFile, e.Dir)
+}
 
 // ConfigError says config.json is missing, unreadable, or describes a model we cannot run.
 type ConfigError struct {

@@ -136,5 +136,5 @@ func openWeights(dir string) ([]rawTensor, func() error, error) {
 		}
 		return c.open(p)
 	}
-	return nil, nil, fmt.Errorf("no %s, %s or %s: %w", safetensorsName, shardIndexFile, pytorchBinFile, fs.ErrNotExist)
+	return nil, nil, &NoWeightsError{Dir: dir}
 }

@@ -29,50 +29,31 @@ const (
 	CodeHubUnavailable    = "hub_unavailable"    // 502: the Hub failed or is unreachable
 )
 
+// sourceKinds maps the kinds of resolver, Hub and loader error to the admin API's status
+// and code, first match wins. Anything unmatched from loading is a property of the checkpoint
+// (bad fuse weights, encoder construction), not a server fault: 422 invalid_checkpoint.
+var sourceKinds = []struct {
+	kind   error
+	status int
+	code   string
+}{
+	{checkpoint.ErrForbidden, http.StatusForbidden, CodeForbiddenSource},
+	{checkpoint.ErrNotFound, http.StatusNotFound, CodeSourceNotFound},
+	{hub.ErrNotCached, http.StatusNotFound, CodeSourceNotFound},
+	{checkpoint.ErrDigestMismatch, http.StatusUnprocessableEntity, CodeDigestMismatch},
+	{checkpoint.ErrNonFinite, http.StatusUnprocessableEntity, CodeNonFinite},
+	{model.ErrInvalid, http.StatusUnprocessableEntity, CodeInvalidCheckpoint},
+	{context.Canceled, statusClientClosedRequest, CodeCancelled},
+	{context.DeadlineExceeded, statusClientClosedRequest, CodeCancelled},
+	{checkpoint.ErrHubUnavailable, http.StatusBadGateway, CodeHubUnavailable},
+}
+
 // sourceError classifies a failure to resolve or load a checkpoint source.
 func sourceError(err error) *Error {
-	var (
-		forbidden *checkpoint.ForbiddenError
-		notFound  *checkpoint.NotFoundError
-		httpErr   *hub.HTTPError
-		cfgErr    *model.ConfigError
-		missing   *model.MissingTensorError
-		shape     *model.ShapeError
-		nonFinite *model.NonFiniteError
-		truncated *model.TruncatedFileError
-		header    *model.HeaderError
-		pickle    *model.UnsafePickleError
-		dtype     *model.UnsupportedDTypeError
-		digest    *checkpoint.DigestMismatchError
-		probeNaN  *checkpoint.NonFiniteOutputError
-		hubErr    *checkpoint.HubError
-	)
-	wrap := func(status int, code string) *Error {
-		return &Error{Status: status, Code: code, Message: err.Error(), Err: err}
+	for _, k := range sourceKinds {
+		if errors.Is(err, k.kind) {
+			return &Error{Status: k.status, Code: k.code, Message: err.Error(), Err: err}
+		}
 	}
-	switch {
-	case errors.As(err, &forbidden):
-		return wrap(http.StatusForbidden, CodeForbiddenSource)
-	case errors.As(err, &notFound):
-		return wrap(http.StatusNotFound, CodeSourceNotFound)
-	case errors.As(err, &digest):
-		return wrap(http.StatusUnprocessableEntity, CodeDigestMismatch)
-	case errors.As(err, &probeNaN):
-		return wrap(http.StatusUnprocessableEntity, CodeNonFinite)
-	case errors.As(err, &cfgErr), errors.As(err, &missing), errors.As(err, &shape), errors.As(err, &nonFinite),
-		errors.As(err, &truncated), errors.As(err, &header), errors.As(err, &pickle), errors.As(err, &dtype):
-		return wrap(http.StatusUnprocessableEntity, CodeInvalidCheckpoint)
-	case errors.As(err, &httpErr) && (httpErr.StatusCode == http.StatusNotFound || httpErr.StatusCode == http.StatusUnauthorized):
-		return wrap(http.StatusNotFound, CodeSourceNotFound)
-	case errors.Is(err, hub.ErrNotCached):
-		return wrap(http.StatusNotFound, CodeSourceNotFound)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return wrap(statusClientClosedRequest, CodeCancelled)
-	case errors.As(err, &hubErr):
-		return wrap(http.StatusBadGateway, CodeHubUnavailable)
-	default:
-		// Anything else from the model package (bad fuse weights, encoder construction) is a
-		// property of the checkpoint, not a server fault.
-		return wrap(http.StatusUnprocessableEntity, CodeInvalidCheckpoint)
-	}
+	return &Error{Status: http.StatusUnprocessableEntity, Code: CodeInvalidCheckpoint, Message: err.Error(), Err: err}
 }
