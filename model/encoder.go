@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/coldserve/coldserve/internal/kernels"
+
 	lru "github.com/hashicorp/golang-lru/v2"
 	"gorgonia.org/tensor"
 )
@@ -13,7 +15,7 @@ import (
 type EncoderOptions struct {
 	// Workers is how many forward passes may run at once (default 1). Each worker owns its
 	// compiled machines and scratch memory; callers beyond that wait for a free worker.
-	// OpenBLAS threads per matrix multiply are set process-wide by SetBLASThreads or
+	// OpenBLAS threads per matrix multiply are set process-wide by kernels.SetThreads or
 	// OMP_NUM_THREADS: workers × threads should not exceed the cores.
 	Workers int
 	// MachineCache is how many compiled machines (one per total token count) each
@@ -26,7 +28,7 @@ type EncoderOptions struct {
 
 	// bf16 replaces the build's bfloat16 multiply (tests: an exact emulation, so the
 	// bfloat16 numerics are tested on CPUs without bfloat16 instructions).
-	bf16 gemmBF16
+	bf16 kernels.GemmBF16
 }
 
 func (o EncoderOptions) withDefaults() EncoderOptions {
@@ -47,7 +49,7 @@ func (o EncoderOptions) withDefaults() EncoderOptions {
 // and a worker's compiled machines are only ever used by the goroutine holding it.
 //
 // Embeddings run in Go before the graph; each layer is one run of a compiled single-layer
-// graph of custom ops (see ops_graph.go) whose matrix products call sgemm: OpenBLAS's
+// graph of custom ops (see ops_graph.go) whose matrix products call kernels.Sgemm: OpenBLAS's
 // cblas_sgemm through cgo, or gonum's pure-Go kernels when built without cgo or with the
 // noblas tag. Gorgonia's built-in MatMul is not used, so the process-global gorgonia.Use
 // is never called.
@@ -55,7 +57,7 @@ type Encoder struct {
 	cfg     Config
 	ck      *Checkpoint
 	w       *encoderWeights
-	bf16    gemmBF16 // the bfloat16 multiply of a BFloat16 encoder; nil for Float32
+	bf16    kernels.GemmBF16 // the bfloat16 multiply of a BFloat16 encoder; nil for Float32
 	workers chan *worker
 	id      func() string // the checkpoint's ID, computed on first use
 }
@@ -89,7 +91,7 @@ func NewEncoder(ck *Checkpoint, opts EncoderOptions) (*Encoder, error) {
 	case Float32:
 	case BFloat16:
 		if e.bf16 = opts.bf16; e.bf16 == nil {
-			if e.bf16, err = hardwareBF16(); err != nil {
+			if e.bf16, err = kernels.HardwareBF16(); err != nil {
 				return nil, fmt.Errorf("new encoder: %w", err)
 			}
 		}
@@ -229,7 +231,7 @@ func (e *Encoder) embed(x, lens []float32, ids [][]int32) {
 			for i := range row {
 				row[i] = word[i] + position[i] + typ[i]
 			}
-			layerNormRow(row, row, e.w.embGamma, e.w.embBeta, c.LayerNormEps)
+			kernels.LayerNormRow(row, row, e.w.embGamma, e.w.embBeta, c.LayerNormEps)
 			r++
 		}
 	}

@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 
+	"github.com/coldserve/coldserve/internal/kernels"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -40,7 +42,7 @@ const (
 //
 // bf16 is the bfloat16 multiply of a BFloat16 encoder (whose weight matrices are uint16
 // bits), nil for float32.
-func newLayerMachine(cfg Config, sc *scratch, weights *[numLayerParams]*tensor.Dense, n int, bf16 gemmBF16) (lm *layerMachine, err error) {
+func newLayerMachine(cfg Config, sc *scratch, weights *[numLayerParams]*tensor.Dense, n int, bf16 kernels.GemmBF16) (lm *layerMachine, err error) {
 	defer func() {
 		// NewTapeMachine panics when compilation fails; turn that into an error.
 		if r := recover(); r != nil {

@@ -3,6 +3,8 @@ package model
 import (
 	"testing"
 	"time"
+
+	"github.com/coldserve/coldserve/internal/kernels"
 )
 
 // TestBaseGolden rebuilds the roberta-base geometry from weightgen seed 0 (~500 MB in
@@ -17,5 +19,5 @@ func TestBaseGolden(t *testing.T) {
 	start = time.Now()
 	compareGolden(t, g, e, goldenCompare{maxBatch: 16, maxTokens: 2048, tokenRows: true,
 		poolings: []Pooling{PoolCLS, PoolMean, PoolPooler}, tol: 2e-4})
-	t.Logf("forward and comparison of %d texts: %v (%s BLAS)", len(g.Items), time.Since(start), blasName)
+	t.Logf("forward and comparison of %d texts: %v (%s BLAS)", len(g.Items), time.Since(start), kernels.BLAS)
 }

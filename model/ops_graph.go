@@ -6,6 +6,8 @@ import (
 	"hash/fnv"
 	"math"
 
+	"github.com/coldserve/coldserve/internal/kernels"
+
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -104,10 +106,10 @@ func shapesOf(ds []G.DimSizer) ([]tensor.Shape, error) {
 type linearOp struct {
 	opBase
 	gelu bool
-	bf16 gemmBF16 // nil: float32
+	bf16 kernels.GemmBF16 // nil: float32
 }
 
-func newLinearOp(name string, sc *scratch, slot int, gelu bool, bf16 gemmBF16) *linearOp {
+func newLinearOp(name string, sc *scratch, slot int, gelu bool, bf16 kernels.GemmBF16) *linearOp {
 	return &linearOp{opBase: opBase{name: name, sc: sc, slot: slot}, gelu: gelu, bf16: bf16}
 }
 
@@ -154,8 +156,8 @@ func (o *linearOp) Do(vs ...G.Value) (G.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		xb := bf16View(o.sc.get(slotBF16, (n*in+1)/2))
-		if err := linearRowsBF16(o.bf16, buf, x, xb, w, b, n, out, in); err != nil {
+		xb := kernels.BF16View(o.sc.get(slotBF16, (n*in+1)/2))
+		if err := kernels.LinearBF16(o.bf16, buf, x, xb, w, b, n, out, in); err != nil {
 			return nil, fmt.Errorf("%s: %w", o.name, err)
 		}
 	} else {
@@ -163,10 +165,10 @@ func (o *linearOp) Do(vs ...G.Value) (G.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		linearRows(buf, x, w, b, n, out, in)
+		kernels.Linear(buf, x, w, b, n, out, in)
 	}
 	if o.gelu {
-		parallelFor(n, 16, func(lo, hi int) { gelu(buf[lo*out : hi*out]) })
+		kernels.ParallelFor(n, 16, func(lo, hi int) { kernels.GELU(buf[lo*out : hi*out]) })
 	}
 	return y, nil
 }
@@ -175,7 +177,7 @@ func (o *linearOp) Do(vs ...G.Value) (G.Value, error) {
 // back, no padding). Inputs: the projections QKV [tokens, 3·hidden] (query | key | value,
 // each head a contiguous headDim block) and lens [1, tokens], each token's sequence length
 // (a sequence of length L is L consecutive rows). Per sequence and head it forms the scores
-// Q·Kᵀ/√d with one sgemm, applies a per-row stable softmax, and multiplies by V into the
+// Q·Kᵀ/√d with one kernels.Sgemm, applies a per-row stable softmax, and multiplies by V into the
 // context [tokens, hidden]. Nothing is masked: a sequence only ever sees its own keys.
 type attentionOp struct {
 	opBase
@@ -224,15 +226,15 @@ func (o *attentionOp) Do(vs ...G.Value) (G.Value, error) {
 		// takes a share of the heads, each product on its own thread, rather than every
 		// product forking an OpenMP team.
 		perChunk := 1
-		if !smallGEMMConcurrent {
+		if !kernels.SmallGEMMConcurrent {
 			perChunk = nh
 		}
-		parallelFor(nh, perChunk, func(lo, hi int) {
+		kernels.ParallelFor(nh, perChunk, func(lo, hi int) {
 			for h := lo; h < hi; h++ {
 				s := scores[h*L*L : (h+1)*L*L]
-				sgemmSmall(false, true, L, L, d, scale, rows[h*d:], 3*H, rows[H+h*d:], 3*H, 0, s, L)
-				softmaxRows(s, zeros, L)
-				sgemmSmall(false, false, L, d, L, 1, s, L, rows[2*H+h*d:], 3*H, 0, ctx[start*H+h*d:], H)
+				kernels.SgemmSmall(false, true, L, L, d, scale, rows[h*d:], 3*H, rows[H+h*d:], 3*H, 0, s, L)
+				kernels.SoftmaxRows(s, zeros, L)
+				kernels.SgemmSmall(false, false, L, d, L, 1, s, L, rows[2*H+h*d:], 3*H, 0, ctx[start*H+h*d:], H)
 			}
 		})
 		start += L
@@ -285,8 +287,8 @@ func (o *addNormOp) Do(vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	y, out := o.output(n, h)
-	parallelFor(n, 64, func(lo, hi int) {
-		addLayerNormRows(out[lo*h:hi*h], x[lo*h:hi*h], r[lo*h:hi*h], g, b, h, o.eps)
+	kernels.ParallelFor(n, 64, func(lo, hi int) {
+		kernels.AddLayerNormRows(out[lo*h:hi*h], x[lo*h:hi*h], r[lo*h:hi*h], g, b, h, o.eps)
 	})
 	return y, nil
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/coldserve/coldserve/internal/kernels"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -21,7 +23,7 @@ func scratchCases(t *testing.T) []struct {
 		e    *Encoder
 	}{
 		{"float32", mustEncoder(t, tinyCheckpoint(t), EncoderOptions{})},
-		{"bfloat16", mustEncoder(t, tinyCheckpoint(t), EncoderOptions{DType: BFloat16, bf16: emulatedBF16})},
+		{"bfloat16", mustEncoder(t, tinyCheckpoint(t), EncoderOptions{DType: BFloat16, bf16: kernels.EmulatedBF16})},
 	}
 }
 

@@ -32,6 +32,7 @@ import (
 
 	"github.com/coldserve/coldserve/bench/internal/cleantime"
 	"github.com/coldserve/coldserve/bench/internal/shapes"
+	"github.com/coldserve/coldserve/internal/kernels"
 	"github.com/coldserve/coldserve/model"
 )
 
@@ -147,7 +148,7 @@ type runState struct {
 func run(ctx context.Context, o options) (ok bool, err error) {
 	st := runState{started: time.Now().UTC(), checkOK: true}
 	logw := os.Stderr
-	model.SetBLASThreads(o.threads)
+	kernels.SetThreads(o.threads)
 	cfg := model.RobertaBaseConfig()
 	ck := model.Weightgen(cfg, 0, model.WeightgenOptions{})
 	digest := ck.Digest() // hashes every weight: once (Weightgen's checkpoint does not memoise it)
@@ -244,7 +245,7 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 		return false, err
 	}
 	oursE := oursEngine{enc: enc}
-	ours.Info = fmt.Sprintf("coldserve encoder (package model, %s, BLAS %s), %d threads, in process", o.dtype, model.BLASBackend(),
+	ours.Info = fmt.Sprintf("coldserve encoder (package model, %s, BLAS %s), %d threads, in process", o.dtype, kernels.BLAS,
 		o.threads)
 
 	// Outputs must agree before their speeds mean anything.
@@ -407,7 +408,7 @@ func renderReport(o options, st runState, engines []*engineReport, rows []shapeS
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n### bench/compare, %s\n\n", st.started.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- **Machine:** %s; OMP_NUM_THREADS=%s; BLAS backend (ours): %s\n", machine(),
-		envOr("OMP_NUM_THREADS", "unset"), model.BLASBackend())
+		envOr("OMP_NUM_THREADS", "unset"), kernels.BLAS)
 	fmt.Fprintf(&b, "- **Command:** `%s`\n", commandLine())
 	fmt.Fprintf(&b, "- **Checkpoint:** roberta-base geometry, weightgen seed 0 (%s), %s", st.ckID, st.ckDir)
 	if st.ckReused {
@@ -453,7 +454,7 @@ func commandLine() string {
 			parts = append(parts, k+"="+shellQuote(v))
 		}
 	}
-	switch model.BLASBackend() {
+	switch kernels.BLAS {
 	case "onednn":
 		parts = append(parts, "go run -tags dnnl")
 	case "gonum":

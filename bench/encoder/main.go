@@ -16,6 +16,7 @@ import (
 
 	"github.com/coldserve/coldserve/bench/internal/cleantime"
 	"github.com/coldserve/coldserve/bench/internal/shapes"
+	"github.com/coldserve/coldserve/internal/kernels"
 	"github.com/coldserve/coldserve/model"
 )
 
@@ -51,7 +52,7 @@ func run(spec string, opts cleantime.Options, threads int, jsonOut string) error
 	if err != nil {
 		return err
 	}
-	model.SetBLASThreads(threads)
+	kernels.SetThreads(threads)
 	cfg := model.RobertaBaseConfig()
 	t0 := time.Now()
 	enc, err := model.NewEncoder(model.Weightgen(cfg, 0, model.WeightgenOptions{}), model.EncoderOptions{})

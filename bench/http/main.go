@@ -37,6 +37,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coldserve/coldserve/internal/kernels"
 	"github.com/coldserve/coldserve/model"
 	"github.com/coldserve/coldserve/server"
 )
@@ -94,7 +95,7 @@ func run(c config) error {
 	if c.clients < 1 || c.repeats < 1 || c.maxWords < 1 || c.maxWords > 510 {
 		return fmt.Errorf("need clients >= 1, repeats >= 1 and 1 <= max-words <= 510")
 	}
-	model.SetBLASThreads(c.threads)
+	kernels.SetThreads(c.threads)
 	c.gc[0].apply() // from the start, as coldserve serve applies it before loading
 	rss0 := readRSS()
 	dir, err := os.MkdirTemp("", "coldserve-bench-http-")

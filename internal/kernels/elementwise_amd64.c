@@ -1,16 +1,10 @@
 //go:build cgo && !noblas
 
-package model
+// Vectorised element-wise kernels for the cgo build on amd64 (elementwise_cgo.go calls them):
+// the same maths as kernels.go (the XLA/Eigen rational erf, the Cephes exp polynomial) with
+// AVX2+FMA intrinsics chosen at run time when the CPU has them, scalar C otherwise.
 
-// Vectorised element-wise kernels for the cgo build: the same maths as ops_kernels.go
-// (the XLA/Eigen rational erf, the Cephes exp polynomial) in C, with AVX2+FMA intrinsics
-// chosen at run time when the CPU has them and scalar C otherwise. Results agree with the
-// Go kernels to float32 rounding (TestBuildKernelsMatchGo); fused multiply-adds make the
-// last bit differ.
-
-/*
-#cgo CFLAGS: -O3
-#cgo LDFLAGS: -lm
+#include "elementwise.h"
 #include <math.h>
 #include <stdint.h>
 #include <immintrin.h>
@@ -172,11 +166,11 @@ static int cs_has_avx2(void) {
 	return cached;
 }
 
-static void cs_gelu(float *v, long n) {
+void cs_gelu(float *v, long n) {
 	if (cs_has_avx2()) gelu_avx2(v, n); else gelu_scalar(v, n);
 }
 
-static void cs_softmax_rows(float *s, const float *mask, long rows, long n) {
+void cs_softmax_rows(float *s, const float *mask, long rows, long n) {
 	int avx2 = cs_has_avx2();
 	for (long r = 0; r < rows; r++) {
 		if (avx2) softmax_avx2(s + r * n, mask, n); else softmax_scalar(s + r * n, mask, n);
@@ -231,7 +225,7 @@ AVX2 static void add_layernorm_avx2(float *out, const float *x, const float *r, 
 	for (; i < n; i++) out[i] = (out[i] - m32) * inv32 * g[i] + b[i];
 }
 
-static void cs_add_layernorm_rows(float *out, const float *x, const float *r, const float *g,
+void cs_add_layernorm_rows(float *out, const float *x, const float *r, const float *g,
 		const float *b, long rows, long n, double eps) {
 	int avx2 = cs_has_avx2();
 	for (long k = 0; k < rows; k++) {
@@ -272,51 +266,7 @@ AVX2 static void to_bf16_avx2(const float *src, uint16_t *dst, long n) {
 	for (; i < n; i++) dst[i] = cs_bf16_scalar(src[i]);
 }
 
-static void cs_to_bf16(const float *src, uint16_t *dst, long n) {
+void cs_to_bf16(const float *src, uint16_t *dst, long n) {
 	if (cs_has_avx2()) { to_bf16_avx2(src, dst, n); return; }
 	for (long i = 0; i < n; i++) dst[i] = cs_bf16_scalar(src[i]);
-}
-*/
-import "C"
-
-import "unsafe"
-
-// kernelName says which element-wise kernels this build uses.
-const kernelName = "c"
-
-// gelu applies HF's exact-erf GELU to v in place.
-func gelu(v []float32) {
-	if len(v) > 0 {
-		C.cs_gelu((*C.float)(unsafe.Pointer(&v[0])), C.long(len(v)))
-	}
-}
-
-// softmaxRows turns each n-wide row of s into probabilities with the additive key mask.
-func softmaxRows(s, mask []float32, n int) {
-	if len(s) == 0 || n == 0 {
-		return
-	}
-	mask = mask[:n]
-	C.cs_softmax_rows((*C.float)(unsafe.Pointer(&s[0])), (*C.float)(unsafe.Pointer(&mask[0])),
-		C.long(len(s)/n), C.long(n))
-}
-
-// toBF16s rounds src to bfloat16 into dst (len(dst) >= len(src)), as toBF16 does one value.
-func toBF16s(dst []uint16, src []float32) {
-	if len(src) > 0 {
-		C.cs_to_bf16((*C.float)(unsafe.Pointer(&src[0])), (*C.uint16_t)(unsafe.Pointer(&dst[0])), C.long(len(src)))
-	}
-}
-
-// addLayerNormRows writes LayerNorm(x + r)·gamma + beta into out for each n-wide row (see
-// addLayerNormRow); out may alias x or r.
-func addLayerNormRows(out, x, r, gamma, beta []float32, n int, eps float64) {
-	rows := len(out) / n
-	if rows == 0 {
-		return
-	}
-	x, r, gamma, beta = x[:rows*n], r[:rows*n], gamma[:n], beta[:n]
-	C.cs_add_layernorm_rows((*C.float)(unsafe.Pointer(&out[0])), (*C.float)(unsafe.Pointer(&x[0])),
-		(*C.float)(unsafe.Pointer(&r[0])), (*C.float)(unsafe.Pointer(&gamma[0])), (*C.float)(unsafe.Pointer(&beta[0])),
-		C.long(rows), C.long(n), C.double(eps))
 }

@@ -1,4 +1,4 @@
-package model
+package kernels
 
 import (
 	"math"
@@ -76,7 +76,7 @@ func TestSoftmaxRowMasked(t *testing.T) {
 	}
 }
 
-// TestBuildKernelsMatchGo compares the build's gelu and softmaxRows (C in the cgo build)
+// TestBuildKernelsMatchGo compares the build's gelu and SoftmaxRows (C in the cgo build)
 // with the reference Go kernels on random data, including long masked tails.
 func TestBuildKernelsMatchGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
@@ -87,10 +87,10 @@ func TestBuildKernelsMatchGo(t *testing.T) {
 	want := append([]float32(nil), v...)
 	geluInPlace(want)
 	got := append([]float32(nil), v...)
-	gelu(got)
+	GELU(got)
 	for i := range got {
 		if d := math.Abs(float64(got[i] - want[i])); d > 1e-6*math.Max(1, math.Abs(float64(want[i]))) {
-			t.Fatalf("%s gelu(%g) = %g, Go %g", kernelName, v[i], got[i], want[i])
+			t.Fatalf("%s GELU(%g) = %g, Go %g", Elementwise, v[i], got[i], want[i])
 		}
 	}
 	for _, n := range []int{1, 7, 8, 29, 128, 515} {
@@ -109,16 +109,16 @@ func TestBuildKernelsMatchGo(t *testing.T) {
 		for k := 0; k < rows; k++ {
 			softmaxRowMasked(want[k*n:(k+1)*n], mask)
 		}
-		softmaxRows(s, mask, n)
+		SoftmaxRows(s, mask, n)
 		for i := range s {
 			if d := math.Abs(float64(s[i] - want[i])); d > 1e-6 {
-				t.Fatalf("%s softmax n=%d [%d] = %g, Go %g", kernelName, n, i, s[i], want[i])
+				t.Fatalf("%s softmax n=%d [%d] = %g, Go %g", Elementwise, n, i, s[i], want[i])
 			}
 		}
 	}
 }
 
-// TestBuildAddLayerNormMatchesGo compares the build's addLayerNormRows (AVX2 C in the cgo
+// TestBuildAddLayerNormMatchesGo compares the build's AddLayerNormRows (AVX2 C in the cgo
 // build) with addLayerNormRow, for widths with and without a vector tail and for rows with a
 // large mean (where float32 sums would lose digits), including out aliasing x.
 func TestBuildAddLayerNormMatchesGo(t *testing.T) {
@@ -139,10 +139,10 @@ func TestBuildAddLayerNormMatchesGo(t *testing.T) {
 			addLayerNormRow(want[k*n:(k+1)*n], x[k*n:(k+1)*n], res[k*n:(k+1)*n], gamma, beta, 1e-5)
 		}
 		got := append([]float32(nil), x...)
-		addLayerNormRows(got, got, res, gamma, beta, n, 1e-5)
+		AddLayerNormRows(got, got, res, gamma, beta, n, 1e-5)
 		for i := range got {
 			if d := math.Abs(float64(got[i] - want[i])); d > 2e-6*math.Max(1, math.Abs(float64(want[i]))) {
-				t.Fatalf("%s add+LayerNorm n=%d [%d] = %g, Go %g", kernelName, n, i, got[i], want[i])
+				t.Fatalf("%s add+LayerNorm n=%d [%d] = %g, Go %g", Elementwise, n, i, got[i], want[i])
 			}
 		}
 	}
@@ -161,13 +161,13 @@ func BenchmarkKernels(b *testing.B) {
 		name string
 		fn   func()
 	}{
-		{"gelu/" + kernelName, func() { gelu(v) }},
+		{"gelu/" + Elementwise, func() { GELU(v) }},
 		{"gelu/go", func() { geluInPlace(v) }},
-		{"softmax/" + kernelName, func() {
+		{"softmax/" + Elementwise, func() {
 			for i := range s {
 				s[i] = float32(i%97) / 10
 			}
-			softmaxRows(s, mask, 128)
+			SoftmaxRows(s, mask, 128)
 		}},
 		{"softmax/go", func() {
 			for i := range s {

@@ -1,4 +1,4 @@
-package model
+package kernels
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestSgemmMatchesNaive checks the build's sgemm (OpenBLAS or gonum) in all transpose
+// TestSgemmMatchesNaive checks the build's Sgemm (OpenBLAS or gonum) in all transpose
 // combinations, with row strides wider than the matrices and a non-zero beta.
 func TestSgemmMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
@@ -46,7 +46,7 @@ func TestSgemmMatchesNaive(t *testing.T) {
 					want[i*n+j] = 0.5*s + 2*float64(c[i*ldc+j])
 				}
 			}
-			sgemm(tr[0], tr[1], m, n, k, 0.5, a, lda, b, ldb, 2, c, ldc)
+			Sgemm(tr[0], tr[1], m, n, k, 0.5, a, lda, b, ldb, 2, c, ldc)
 			for i := 0; i < m; i++ {
 				for j := 0; j < n; j++ {
 					if d := math.Abs(float64(c[i*ldc+j]) - want[i*n+j]); d > 1e-5 {
@@ -58,7 +58,7 @@ func TestSgemmMatchesNaive(t *testing.T) {
 	}
 }
 
-// BenchmarkSgemm reports GFLOP/s of the build's sgemm for the FFN's product at 16 and
+// BenchmarkSgemm reports GFLOP/s of the build's Sgemm for the FFN's product at 16 and
 // 1024 rows (1×16 and 8×128 tokens), with the weight as stored ([out, in], transposed in the
 // product) and pre-transposed.
 func BenchmarkSgemm(b *testing.B) {
@@ -75,7 +75,7 @@ func BenchmarkSgemm(b *testing.B) {
 					ldb = n
 				}
 				for range b.N {
-					sgemm(false, transB, m, n, k, 1, x, k, w, ldb, 0, y, n)
+					Sgemm(false, transB, m, n, k, 1, x, k, w, ldb, 0, y, n)
 				}
 				b.ReportMetric(2*float64(m*n*k*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})

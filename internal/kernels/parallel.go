@@ -1,15 +1,15 @@
-package model
+package kernels
 
 import (
 	"runtime"
 	"sync"
 )
 
-// parallelFor splits [0, n) into contiguous chunks of at least minChunk items and runs
+// ParallelFor splits [0, n) into contiguous chunks of at least minChunk items and runs
 // fn(lo, hi) on them concurrently, one goroutine per chunk, at most GOMAXPROCS chunks.
 // The element-wise kernels (GELU, softmax rows, LayerNorm rows) use it; matrix products
 // get their threads from BLAS instead.
-func parallelFor(n, minChunk int, fn func(lo, hi int)) {
+func ParallelFor(n, minChunk int, fn func(lo, hi int)) {
 	parts := min(runtime.GOMAXPROCS(0), n/max(minChunk, 1))
 	if parts <= 1 {
 		fn(0, n)

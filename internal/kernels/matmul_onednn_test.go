@@ -1,6 +1,6 @@
 //go:build cgo && !noblas && dnnl
 
-package model
+package kernels
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 )
 
 // TestDNNLMatmulPrimitive checks the oneDNN matmul wrapper that bfloat16 encoders use, built
-// in float32 so it runs on every CPU: c += a·wᵀ against sgemm, with one cached primitive per
+// in float32 so it runs on every CPU: c += a·wᵀ against Sgemm, with one cached primitive per
 // weight shape serving every row count m (oneDNN's run-time dimension).
 func TestDNNLMatmulPrimitive(t *testing.T) {
 	mm, err := float32Matmul()
@@ -27,13 +27,13 @@ func TestDNNLMatmulPrimitive(t *testing.T) {
 			t.Run(fmt.Sprintf("m=%d,n=%d,k=%d", m, n, k), func(t *testing.T) {
 				a, c := fill(m*k), fill(m*n)
 				want := append([]float32(nil), c...)
-				sgemm(false, true, m, n, k, 1, a, k, w, k, 1, want, n)
+				Sgemm(false, true, m, n, k, 1, a, k, w, k, 1, want, n)
 				if err := mm.mul(m, n, k, unsafe.Pointer(&a[0]), unsafe.Pointer(&w[0]), c); err != nil {
 					t.Fatal(err)
 				}
 				for i := range c {
 					if d := math.Abs(float64(c[i] - want[i])); d > 1e-4 {
-						t.Fatalf("c[%d] = %g, sgemm %g", i, c[i], want[i])
+						t.Fatalf("c[%d] = %g, Sgemm %g", i, c[i], want[i])
 					}
 				}
 			})

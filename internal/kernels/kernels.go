@@ -1,4 +1,4 @@
-package model
+package kernels
 
 import (
 	"math"
@@ -113,12 +113,12 @@ func addLayerNormRow(out, x, r, gamma, beta []float32, eps float64) {
 	for i := range out {
 		out[i] = x[i] + r[i]
 	}
-	layerNormRow(out, out, gamma, beta, eps)
+	LayerNormRow(out, out, gamma, beta, eps)
 }
 
-// layerNormRow writes LayerNorm(x)·gamma + beta into out; out may be x itself (each element
+// LayerNormRow writes LayerNorm(x)·gamma + beta into out; out may be x itself (each element
 // is read before it is written).
-func layerNormRow(out, x, gamma, beta []float32, eps float64) {
+func LayerNormRow(out, x, gamma, beta []float32, eps float64) {
 	n := len(out)
 	x, gamma, beta = x[:n], gamma[:n], beta[:n]
 	var sum float64
@@ -138,15 +138,15 @@ func layerNormRow(out, x, gamma, beta []float32, eps float64) {
 	}
 }
 
-// linearRows computes out[m×n] = x[m×k]·wᵀ + bias, with w in the checkpoint's [n, k]
-// (out, in) layout: bias is broadcast into out first, then one sgemm adds the product.
-func linearRows(out, x, w, bias []float32, m, n, k int) {
-	broadcastRows(out, bias, m, n)
-	sgemm(false, true, m, n, k, 1, x, k, w, k, 1, out, n)
+// Linear computes out[m×n] = x[m×k]·wᵀ + bias, with w in the checkpoint's [n, k]
+// (out, in) layout: bias is broadcast into out first, then one Sgemm adds the product.
+func Linear(out, x, w, bias []float32, m, n, k int) {
+	BroadcastRows(out, bias, m, n)
+	Sgemm(false, true, m, n, k, 1, x, k, w, k, 1, out, n)
 }
 
-// broadcastRows copies the n-wide row into each of out's first m rows.
-func broadcastRows(out, row []float32, m, n int) {
+// BroadcastRows copies the n-wide row into each of out's first m rows.
+func BroadcastRows(out, row []float32, m, n int) {
 	for i := 0; i < m; i++ {
 		copy(out[i*n:(i+1)*n], row)
 	}

@@ -1,6 +1,6 @@
 //go:build cgo && !noblas && !dnnl
 
-package model
+package kernels
 
 // #cgo LDFLAGS: -lopenblas
 // #include <cblas.h>
@@ -8,14 +8,14 @@ import "C"
 
 import "unsafe"
 
-// blasName says which matrix-multiply backend this build uses.
-const blasName = "openblas"
+// BLAS says which matrix-multiply backend this build uses.
+const BLAS = "openblas"
 
-// sgemm computes C = alpha·op(A)·op(B) + beta·C on row-major float32 matrices, where
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C on row-major float32 matrices, where
 // op(X) is X or Xᵀ. m×k is op(A)'s shape, k×n op(B)'s, m×n C's; lda/ldb/ldc are row strides.
 // It calls OpenBLAS's cblas_sgemm. Slices must start at the first element of each matrix;
 // the caller guarantees their lengths cover the strided extents.
-func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
@@ -33,20 +33,20 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		C.float(beta), (*C.float)(unsafe.Pointer(&c[0])), C.blasint(ldc))
 }
 
-// sgemmSmall is sgemm. OpenBLAS shares one process-wide thread count, so the attention
-// heads call it one after another (smallGEMMConcurrent is false).
-func sgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+// SgemmSmall is Sgemm. OpenBLAS shares one process-wide thread count, so the attention
+// heads call it one after another (SmallGEMMConcurrent is false).
+func SgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// smallGEMMConcurrent says sgemmSmall may run on several goroutines at once.
-const smallGEMMConcurrent = false
+// SmallGEMMConcurrent says SgemmSmall may run on several goroutines at once.
+const SmallGEMMConcurrent = false
 
-// SetBLASThreads sets how many threads OpenBLAS uses for one matrix multiply. It is
+// SetThreads sets how many threads OpenBLAS uses for one matrix multiply. It is
 // process-global (OpenBLAS has one thread pool): call it once at start-up, before any
 // Forward. n <= 0 leaves the library default (OMP_NUM_THREADS for the OpenMP build).
-func SetBLASThreads(n int) {
+func SetThreads(n int) {
 	if n > 0 {
 		C.openblas_set_num_threads(C.int(n))
 	}
