@@ -18,12 +18,12 @@ import (
 // Load reads the tokenizer of a Hugging Face model directory.
 //
 // With tokenizer.json (the "fast" format) the pipeline it describes is used; it must be a
-// byte-level BPE model with a ByteLevel pre-tokenizer and decoder, a RobertaProcessing
-// post-processor and no normalizer. Without it, vocab.json and merges.txt are read as a RoBERTa
-// tokenizer. In both cases tokenizer_config.json, special_tokens_map.json (and config.json, for
-// the maximum length) are read when present. Anything else - another model type, a normalizer, an
-// option this package does not implement - is an error that names the file and field: the
-// tokenizer never guesses.
+// byte-level BPE model with a ByteLevel pre-tokenizer and decoder, a RobertaProcessing or
+// TemplateProcessing post-processor and no normalizer. Without it, vocab.json and merges.txt
+// are read as a RoBERTa tokenizer. In both cases tokenizer_config.json, special_tokens_map.json
+// (and config.json, for the maximum length) are read when present. Anything else - another
+// model type, a normalizer, another post-processor, an option this package does not implement -
+// is an error that names the file and field: the tokenizer never guesses.
 func Load(dir string) (*Tokenizer, error) {
 	cfg, err := readTokenizerConfig(dir)
 	if err != nil {
@@ -62,8 +62,9 @@ type spec struct {
 	merges       [][2]string
 	ignoreMerges bool
 	added        []AddedToken
-	cls, sep     string // post-processor tokens
+	cls, sep     string // RobertaProcessing's tokens (also the legacy files')
 	clsID, sepID int
+	template     *postProcessor // TemplateProcessing; nil: RobertaProcessing with cls and sep
 
 	trimOffsets, postPrefixSpace bool
 	maxLength                    int // 0: unknown
@@ -113,6 +114,10 @@ type component struct {
 	UseRegex       *bool    `json:"use_regex"`
 	Cls            *tokenID `json:"cls"`
 	Sep            *tokenID `json:"sep"`
+	// TemplateProcessing's, decoded by parseTemplateProcessing.
+	Single        json.RawMessage `json:"single"`
+	Pair          json.RawMessage `json:"pair"`
+	SpecialTokens json.RawMessage `json:"special_tokens"`
 }
 
 // tokenID is a post-processor's ["<s>", 0].
@@ -202,11 +207,17 @@ func readTokenizerJSON(path string) (*spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	const postKinds = `"RobertaProcessing" or "TemplateProcessing"`
+	var tmpl *postProcessor
 	switch {
 	case post == nil:
-		return nil, unsupported(path, "post_processor", "null", `"RobertaProcessing"`)
+		return nil, unsupported(path, "post_processor", "null", postKinds)
+	case post.Type == "TemplateProcessing":
+		if tmpl, err = parseTemplateProcessing(path, post); err != nil {
+			return nil, err
+		}
 	case post.Type != "RobertaProcessing":
-		return nil, unsupported(path, "post_processor.type", fmt.Sprintf("%q", post.Type), `"RobertaProcessing"`)
+		return nil, unsupported(path, "post_processor.type", fmt.Sprintf("%q", post.Type), postKinds)
 	case post.Cls == nil || post.Sep == nil:
 		return nil, fmt.Errorf("tokenizer: %s: post_processor needs cls and sep", path)
 	}
@@ -226,19 +237,19 @@ func readTokenizerJSON(path string) (*spec, error) {
 		return nil, fmt.Errorf("tokenizer: %s: model.merges: %w", path, err)
 	}
 	sp := &spec{
-		vocab:           m.Vocab,
-		merges:          merges,
-		ignoreMerges:    m.IgnoreMerges,
-		cls:             post.Cls.Token,
-		clsID:           post.Cls.ID,
-		sep:             post.Sep.Token,
-		sepID:           post.Sep.ID,
-		trimOffsets:     post.TrimOffsets == nil || *post.TrimOffsets,
-		postPrefixSpace: post.AddPrefixSpace == nil || *post.AddPrefixSpace,
-		pad:             "<pad>",
-		unk:             "<unk>",
-		mask:            "<mask>",
+		vocab:        m.Vocab,
+		merges:       merges,
+		ignoreMerges: m.IgnoreMerges,
+		template:     tmpl,
+		pad:          "<pad>",
+		unk:          "<unk>",
+		mask:         "<mask>",
 	}
+	if tmpl == nil {
+		sp.cls, sp.clsID, sp.sep, sp.sepID = post.Cls.Token, post.Cls.ID, post.Sep.Token, post.Sep.ID
+		sp.trimOffsets = post.TrimOffsets == nil || *post.TrimOffsets
+		sp.postPrefixSpace = post.AddPrefixSpace == nil || *post.AddPrefixSpace
+	} // TemplateProcessing trims no offsets: without a ByteLevel post-processor they keep their spaces.
 	if m.UnkToken != nil {
 		sp.unk = *m.UnkToken
 	}
@@ -522,7 +533,9 @@ func (c *tokenizerConfig) apply(sp *spec) error {
 	if c.Errors != "" && c.Errors != "replace" {
 		return unsupported(c.path, "errors", fmt.Sprintf("%q", c.Errors), `"replace"`)
 	}
-	if c.TrimOffsets != nil {
+	// trim_offsets is an option of RobertaProcessing, which transformers rewrites from the
+	// config; a TemplateProcessing has no such option and is left as it is.
+	if c.TrimOffsets != nil && sp.template == nil {
 		sp.trimOffsets = *c.TrimOffsets
 	}
 	if c.CleanUp != nil {
@@ -634,14 +647,14 @@ func build(sp *spec) (*Tokenizer, error) {
 		t.lead[id], t.trail[id] = uint16(min(l, math.MaxUint16)), uint16(min(r, math.MaxUint16))
 		t.decoded[id] = byteLevelDecode(tok)
 	}
-	if sp.clsID < 0 || sp.clsID >= n || sp.sepID < 0 || sp.sepID >= n {
-		return nil, fmt.Errorf("tokenizer: post-processor ids cls %d / sep %d are outside the vocabulary", sp.clsID, sp.sepID)
+	t.post = sp.template
+	if t.post == nil {
+		t.post = robertaPost(sp.cls, sp.clsID, sp.sep, sp.sepID)
 	}
-	if t.idToToken[sp.clsID] != sp.cls || t.idToToken[sp.sepID] != sp.sep {
-		return nil, fmt.Errorf("tokenizer: post-processor tokens %q=%d / %q=%d disagree with the vocabulary (%q / %q)",
-			sp.cls, sp.clsID, sp.sep, sp.sepID, t.idToToken[sp.clsID], t.idToToken[sp.sepID])
+	if err := t.post.check(t); err != nil {
+		return nil, err
 	}
-	t.clsID, t.sepID = sp.clsID, sp.sepID
+	t.clsID, t.sepID = t.post.clsSep()
 	t.padID, t.unkID, t.maskID = t.lookup(sp.pad), t.lookup(sp.unk), t.lookup(sp.mask)
 	t.cache = newWordCache(DefaultCacheSize)
 	return t, nil

@@ -28,8 +28,9 @@ type Tokenizer struct {
 	added   []AddedToken
 	matcher *addedMatcher
 
-	clsID, sepID int // added around each sequence by the RoBERTa post-processor
-	padID        int // -1 when the tokenizer names no pad token
+	post         *postProcessor // the special tokens around one text or a pair
+	clsID, sepID int            // the ids the single template puts before and after the text
+	padID        int            // -1 when the tokenizer names no pad token
 	unkID        int
 	maskID       int
 
@@ -51,7 +52,9 @@ const DefaultCacheSize = 1 << 16
 const maxCachedWord = 256
 
 // Offset is a token's span of the input text in Unicode code points (Python str indices),
-// half-open: text[Start:End] as runes. Special tokens added around the text have {0, 0}.
+// half-open: text[Start:End] as runes. Special tokens added around the text have {0, 0}. In a
+// pair each token's offsets count within its own text, as in Hugging Face: the first token of
+// the second text starts near 0, not after the first text.
 type Offset struct{ Start, End int }
 
 // MarshalJSON writes an offset as [start, end], as Hugging Face does.
@@ -67,20 +70,34 @@ func (o *Offset) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Encoding is one encoded text, field for field as Hugging Face's fast tokenizer returns it.
+// Encoding is one encoded text or pair, field for field as Hugging Face's fast tokenizer
+// returns it. All slices have one entry per token.
 type Encoding struct {
 	IDs    []int
 	Tokens []string
-	// Offsets are code-point spans of the text after invalid UTF-8 was replaced (see Encode).
+	// Offsets are code-point spans of the text after invalid UTF-8 was replaced (see Encode);
+	// in a pair, of the token's own text.
 	Offsets []Offset
-	// SpecialTokensMask is 1 for the <s> and </s> that Encode adds and for padding, 0 for every
-	// token that comes from the text, including special tokens written in it ("<mask>"), as in
-	// Hugging Face's return_special_tokens_mask. Use IsSpecial(id) to ask about any id.
+	// SpecialTokensMask is 1 for the <s> and </s> that the post-processor adds and for padding,
+	// 0 for every token that comes from a text, including special tokens written in it
+	// ("<mask>"), as in Hugging Face's return_special_tokens_mask. Use IsSpecial(id) to ask
+	// about any id.
 	SpecialTokensMask []int
 	// AttentionMask is 1 for real tokens and 0 for padding added by Pad.
 	AttentionMask []int
-	// Truncated is the number of text tokens that truncation removed.
+	// TypeIDs are the token type ids (token_type_ids) the post-processor gives: all 0 with
+	// RoBERTa's RobertaProcessing, even in a pair; what the template says with
+	// TemplateProcessing; 0 for padding.
+	TypeIDs []int
+	// SequenceIDs says which text each token comes from: 0 for the text (the first text of a
+	// pair), 1 for the second text of a pair, NoSequence (-1) for the special tokens the
+	// post-processor adds and for padding (Hugging Face's sequence_ids(), None there).
+	SequenceIDs []int
+	// Truncated is the number of text tokens that truncation removed, from both texts of a pair.
 	Truncated int
+	// TruncatedPerSequence splits Truncated by sequence id: [0] from the text (or the first of
+	// a pair), [1] from the second.
+	TruncatedPerSequence [2]int
 }
 
 // Len is the number of tokens.
@@ -107,6 +124,23 @@ type Options struct {
 	// Side is the end that truncation cuts.
 	Side Side
 	// NoSpecialTokens leaves out <s> and </s> (add_special_tokens=False).
+	NoSpecialTokens bool
+}
+
+// PairOptions tune one EncodePair call. The zero value is Hugging Face's
+// tokenizer(a, b, truncation=True): specials added, longest_first truncation to the model's
+// maximum length.
+type PairOptions struct {
+	// MaxLength caps the tokens of the result, the special tokens included (4 for RoBERTa:
+	// <s> A </s></s> B </s>), so the texts share MaxLength - 4. 0 means the tokenizer's
+	// MaxLength; NoTruncation turns truncation off.
+	MaxLength int
+	// Side is the end of each text that truncation cuts; both texts are cut at the same end.
+	Side Side
+	// Strategy picks which text gives up tokens.
+	Strategy TruncationStrategy
+	// NoSpecialTokens leaves out the post-processor's special tokens: the result is A's tokens
+	// then B's (add_special_tokens=False), and all of MaxLength goes to the texts.
 	NoSpecialTokens bool
 }
 
@@ -145,11 +179,22 @@ func (t *Tokenizer) IsSpecial(id int) bool { return id >= 0 && id < len(t.specia
 // AddedTokens lists the tokens matched whole in the text.
 func (t *Tokenizer) AddedTokens() []AddedToken { return slices.Clone(t.added) }
 
-// CLSID is the id put before each text (<s>).
+// CLSID is the id put before each text (<s>): with TemplateProcessing, the first special token
+// before $A in the single template, or -1.
 func (t *Tokenizer) CLSID() int { return t.clsID }
 
-// SEPID is the id put after each text (</s>).
+// SEPID is the id put after each text (</s>): with TemplateProcessing, the first special token
+// after $A in the single template, or -1.
 func (t *Tokenizer) SEPID() int { return t.sepID }
+
+// NumSpecialTokensToAdd is the number of special tokens the post-processor adds to one text
+// (2 for RoBERTa) or to a pair (4), as Hugging Face's num_special_tokens_to_add(pair).
+func (t *Tokenizer) NumSpecialTokensToAdd(pair bool) int {
+	if pair {
+		return t.post.pair.added()
+	}
+	return t.post.single.added()
+}
 
 // PadID is the padding id, or -1 when the tokenizer has no pad token.
 func (t *Tokenizer) PadID() int { return t.padID }
@@ -188,12 +233,18 @@ func (t *Tokenizer) EncodeBatch(texts []string, o Options) ([]Encoding, error) {
 		return nil, err
 	}
 	out := make([]Encoding, len(texts))
-	workers := min(runtime.GOMAXPROCS(0), len(texts))
+	parallel(len(texts), func(i int) { out[i] = t.encode(texts[i], limit, left, !o.NoSpecialTokens) })
+	return out, nil
+}
+
+// parallel calls f(0) … f(n-1) on up to GOMAXPROCS goroutines and waits for them.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
-		for i, s := range texts {
-			out[i] = t.encode(s, limit, left, !o.NoSpecialTokens)
+		for i := range n {
+			f(i)
 		}
-		return out, nil
+		return
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -203,24 +254,28 @@ func (t *Tokenizer) EncodeBatch(texts []string, o Options) ([]Encoding, error) {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(texts) {
+				if i >= n {
 					return
 				}
-				out[i] = t.encode(texts[i], limit, left, !o.NoSpecialTokens)
+				f(i)
 			}
 		}()
 	}
 	wg.Wait()
-	return out, nil
 }
 
 // truncation resolves o into a cap on text tokens (-1: none) and a side.
 func (t *Tokenizer) truncation(o Options) (limit int, left bool, err error) {
-	maxLen := o.MaxLength
+	return t.budget(o.MaxLength, o.Side, !o.NoSpecialTokens, t.post.single.added())
+}
+
+// budget resolves a MaxLength and a Side into a cap on text tokens (-1: none) and a side: the
+// cap is what the added special tokens leave, as tokenizers' post_process computes it.
+func (t *Tokenizer) budget(maxLen int, side Side, specials bool, added int) (limit int, left bool, err error) {
 	if maxLen == 0 {
 		maxLen = t.maxLength
 	}
-	switch o.Side {
+	switch side {
 	case SideLeft:
 		left = true
 	case SideRight:
@@ -231,11 +286,13 @@ func (t *Tokenizer) truncation(o Options) (limit int, left bool, err error) {
 	if maxLen <= 0 {
 		return -1, left, nil
 	}
-	if !o.NoSpecialTokens {
-		if maxLen < 2 {
-			return 0, false, fmt.Errorf("%w: max length %d < 2", ErrMaxLength, maxLen)
+	if specials {
+		// tokenizers subtracts unsigned integers here and so underflows (a panic, or no
+		// truncation at all in a release build); an error is the only honest answer.
+		if maxLen < added {
+			return 0, false, fmt.Errorf("%w: max length %d < %d", ErrMaxLength, maxLen, added)
 		}
-		maxLen -= 2
+		maxLen -= added
 	}
 	return maxLen, left, nil
 }
@@ -263,6 +320,21 @@ func (t *Tokenizer) encode(text string, limit int, left, specials bool) Encoding
 	text = ValidUTF8(text)
 	st := statePool.Get().(*encodeState)
 	defer st.release()
+	t.tokenize(st, text)
+	n := len(st.ids)
+	keep := n
+	if limit >= 0 {
+		keep = min(n, limit)
+	}
+	seq := [1]span{window(text, st, keep, left)}
+	e := t.assemble(t.post.single, seq[:], specials)
+	e.Truncated = n - keep
+	e.TruncatedPerSequence[0] = e.Truncated
+	return e
+}
+
+// tokenize fills st with the tokens of text (valid UTF-8) and their byte spans.
+func (t *Tokenizer) tokenize(st *encodeState, text string) {
 	st.segs = t.matcher.split(st.segs[:0], text)
 	ids, starts, ends := st.ids[:0], st.starts[:0], st.ends[:0]
 	for _, sg := range st.segs {
@@ -287,55 +359,80 @@ func (t *Tokenizer) encode(text string, limit int, left, specials bool) Encoding
 		}
 	}
 	st.ids, st.starts, st.ends = ids, starts, ends
+}
 
-	lo, hi := 0, len(ids)
-	if limit >= 0 && hi > limit {
-		if left {
-			lo = hi - limit
-		} else {
-			hi = limit
+// span is one text's tokens (in st) and the window lo:hi of them that truncation keeps.
+type span struct {
+	text   string
+	st     *encodeState
+	lo, hi int
+}
+
+// window keeps keep tokens of st: the first ones, or the last ones when left.
+func window(text string, st *encodeState, keep int, left bool) span {
+	if left {
+		return span{text, st, len(st.ids) - keep, len(st.ids)}
+	}
+	return span{text, st, 0, keep}
+}
+
+// assemble is the post-processor: it lays out tp with the kept tokens of seqs (seqs[0] for $A,
+// seqs[1] for $B), leaving the template's special tokens out unless specials.
+func (t *Tokenizer) assemble(tp template, seqs []span, specials bool) Encoding {
+	n := 0
+	for _, p := range tp {
+		if p.seq >= 0 {
+			n += seqs[p.seq].hi - seqs[p.seq].lo
+		} else if specials {
+			n += len(p.ids)
 		}
 	}
-	n := hi - lo
-	if specials {
-		n += 2
-	}
-	ints := make([]int, 3*n)
+	ints := make([]int, 5*n)
 	e := Encoding{
 		IDs:               ints[0:0:n],
 		SpecialTokensMask: ints[n : n : 2*n],
 		AttentionMask:     ints[2*n : 2*n : 3*n],
+		TypeIDs:           ints[3*n : 3*n : 4*n],
+		SequenceIDs:       ints[4*n : 4*n : 5*n],
 		Tokens:            make([]string, 0, n),
 		Offsets:           make([]Offset, 0, n),
-		Truncated:         len(ids) - (hi - lo),
 	}
-	if specials {
-		e.push(t.clsID, t.idToToken[t.clsID], Offset{}, 1)
-	}
-	cur := runeCursor{s: text, ascii: isASCII(text)}
-	for k := lo; k < hi; k++ {
-		id := int(ids[k])
-		b0, b1 := int(starts[k]), int(ends[k])
-		// A token may start or end inside a multi-byte rune (byte-level pieces of an emoji); it
-		// then covers that whole rune, as Hugging Face aligns each byte to its rune.
-		o := Offset{cur.index(b0+1) - 1, cur.index(b1)}
-		if t.trimOffsets {
-			o = t.trim(o, id, k == lo)
+	for _, p := range tp {
+		if p.seq < 0 {
+			if specials {
+				for i, id := range p.ids {
+					e.push(id, p.tokens[i], Offset{}, 1, p.typeID, NoSequence)
+				}
+			}
+			continue
 		}
-		e.push(id, t.idToToken[id], o, 0)
-	}
-	if specials {
-		e.push(t.sepID, t.idToToken[t.sepID], Offset{}, 1)
+		sq := seqs[p.seq]
+		starts, ends := sq.st.starts, sq.st.ends
+		cur := runeCursor{s: sq.text, ascii: isASCII(sq.text)}
+		for k := sq.lo; k < sq.hi; k++ {
+			id := int(sq.st.ids[k])
+			b0, b1 := int(starts[k]), int(ends[k])
+			// A token may start or end inside a multi-byte rune (byte-level pieces of an
+			// emoji); it then covers that whole rune, as Hugging Face aligns each byte to its
+			// rune.
+			o := Offset{cur.index(b0+1) - 1, cur.index(b1)}
+			if t.trimOffsets {
+				o = t.trim(o, id, k == sq.lo)
+			}
+			e.push(id, t.idToToken[id], o, 0, p.typeID, p.seq)
+		}
 	}
 	return e
 }
 
-func (e *Encoding) push(id int, tok string, o Offset, special int) {
+func (e *Encoding) push(id int, tok string, o Offset, special, typeID, seq int) {
 	e.IDs = append(e.IDs, id)
 	e.Tokens = append(e.Tokens, tok)
 	e.Offsets = append(e.Offsets, o)
 	e.SpecialTokensMask = append(e.SpecialTokensMask, special)
 	e.AttentionMask = append(e.AttentionMask, 1)
+	e.TypeIDs = append(e.TypeIDs, typeID)
+	e.SequenceIDs = append(e.SequenceIDs, seq)
 }
 
 // trim drops the spaces a token carries ('Ġ') from its offsets, as RobertaProcessing's
@@ -396,7 +493,8 @@ func isASCII(s string) bool {
 }
 
 // Pad pads encs in place to the longest of them, on the right, with the pad token: offsets
-// {0, 0}, special-token mask 1, attention mask 0 (Hugging Face padding="longest").
+// {0, 0}, special-token mask 1, attention mask 0, type id 0, sequence id NoSequence (Hugging
+// Face padding="longest").
 func (t *Tokenizer) Pad(encs []Encoding) error {
 	if t.padID < 0 {
 		return errors.New("tokenizer: no pad token")
@@ -408,7 +506,7 @@ func (t *Tokenizer) Pad(encs []Encoding) error {
 	for i := range encs {
 		e := &encs[i]
 		for e.Len() < longest {
-			e.push(t.padID, t.idToToken[t.padID], Offset{}, 1)
+			e.push(t.padID, t.idToToken[t.padID], Offset{}, 1, 0, NoSequence)
 			e.AttentionMask[len(e.AttentionMask)-1] = 0
 		}
 	}
