@@ -12,29 +12,7 @@ import (
 	"testing"
 
 	"github.com/coldserve/coldserve/hub"
-	"github.com/coldserve/coldserve/model"
 )
-
-// Digest's first 12 digits are Checkpoint.ID, whatever the file format.
-func TestDigestExtendsID(t *testing.T) {
-	for _, dir := range []string{"tiny-roberta", "tiny-roberta-bin", "tiny-roberta-bf16-sharded"} {
-		ck, err := model.Load(filepath.Join("../testdata/models", dir))
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := ck.Digest()
-		if len(d) != 64 || "sha256:"+d[:12] != ck.ID() {
-			t.Errorf("%s: digest %s, id %s", dir, d, ck.ID())
-		}
-		if _, err := MatchDigest(ck, ck.ID()); err != nil {
-			t.Errorf("%s: own id refused: %v", dir, err)
-		}
-		var mm *DigestMismatchError
-		if _, err := MatchDigest(ck, "ffffffffffff"); !errors.As(err, &mm) {
-			t.Errorf("%s: wrong digest: %v", dir, err)
-		}
-	}
-}
 
 func TestResolverRoots(t *testing.T) {
 	root, outside := t.TempDir(), t.TempDir()
@@ -116,7 +94,6 @@ func TestErrorKinds(t *testing.T) {
 		{"forbidden", &ForbiddenError{Source: "x", Reason: "r"}, ErrForbidden},
 		{"not found", &NotFoundError{Source: "x", Err: fs.ErrNotExist}, ErrNotFound},
 		{"output exists", &OutputExistsError{Dir: "x"}, ErrOutputExists},
-		{"digest", &DigestMismatchError{}, ErrDigestMismatch},
 		{"non-finite probe", &NonFiniteOutputError{}, ErrNonFinite},
 		{"hub 404", &HubError{Repo: "a/b", Err: &hub.HTTPError{StatusCode: http.StatusNotFound}}, ErrNotFound},
 		{"hub 401", &HubError{Repo: "a/b", Err: &hub.HTTPError{StatusCode: http.StatusUnauthorized}}, ErrNotFound},
@@ -125,7 +102,7 @@ func TestErrorKinds(t *testing.T) {
 		{"hub network", &HubError{Repo: "a/b", Err: errors.New("dial tcp: refused")}, ErrHubUnavailable},
 		{"wrapped", fmt.Errorf("swap: %w", &ForbiddenError{Source: "x"}), ErrForbidden},
 	}
-	kinds := []error{ErrForbidden, ErrNotFound, ErrHubUnavailable, ErrOutputExists, ErrDigestMismatch, ErrNonFinite}
+	kinds := []error{ErrForbidden, ErrNotFound, ErrHubUnavailable, ErrOutputExists, ErrNonFinite}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, k := range kinds {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/encoder"
 )
 
 // ProbeTexts are the fixed inputs of the probe forward pass and of the drift measurement: short
@@ -43,7 +43,7 @@ func (e *NonFiniteOutputError) Error() string {
 
 // Probe runs ids through enc and returns each input's mean-pooled vector, failing with
 // *NonFiniteOutputError when any hidden value is not finite.
-func Probe(ctx context.Context, enc *model.Encoder, ids [][]int32) ([][]float32, error) {
+func Probe(ctx context.Context, enc *encoder.Encoder, ids [][]int32) ([][]float32, error) {
 	out, err := enc.Forward(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("probe forward pass: %w", err)
@@ -57,7 +57,7 @@ func Probe(ctx context.Context, enc *model.Encoder, ids [][]int32) ([][]float32,
 				}
 			}
 		}
-		if vecs[i], err = enc.Pool(out, i, model.PoolMean, false); err != nil {
+		if vecs[i], err = enc.Pool(out, i, encoder.PoolMean, false); err != nil {
 			return nil, fmt.Errorf("probe pooling: %w", err)
 		}
 	}

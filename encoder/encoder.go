@@ -1,14 +1,15 @@
-package model
+package encoder
 
 import (
 	"context"
 	"fmt"
 	"sync"
 
-	"github.com/coldserve/coldserve/internal/kernels"
-
 	lru "github.com/hashicorp/golang-lru/v2"
 	"gorgonia.org/tensor"
+
+	"github.com/coldserve/coldserve/internal/kernels"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // EncoderOptions tune an Encoder's concurrency and memory; the zero value is usable.
@@ -54,8 +55,8 @@ func (o EncoderOptions) withDefaults() EncoderOptions {
 // noblas tag. Gorgonia's built-in MatMul is not used, so the process-global gorgonia.Use
 // is never called.
 type Encoder struct {
-	cfg     Config
-	ck      *Checkpoint
+	cfg     weights.Config
+	ck      *weights.Checkpoint
 	w       *encoderWeights
 	bf16    kernels.GemmBF16 // the bfloat16 multiply of a BFloat16 encoder; nil for Float32
 	workers chan *worker
@@ -73,7 +74,7 @@ type worker struct {
 // NewEncoder prepares ck's encoder. It checks the config and every tensor's shape; the
 // checkpoint's weights are shared, not copied (ck must not change afterwards), except for
 // each layer's stacked query/key/value matrix.
-func NewEncoder(ck *Checkpoint, opts EncoderOptions) (*Encoder, error) {
+func NewEncoder(ck *weights.Checkpoint, opts EncoderOptions) (*Encoder, error) {
 	if ck == nil {
 		return nil, fmt.Errorf("new encoder: nil checkpoint")
 	}
@@ -142,7 +143,7 @@ func (wk *worker) dropStaleMachines(grownBefore, keep int) {
 }
 
 // Config is the encoder's model config.
-func (e *Encoder) Config() Config { return e.cfg }
+func (e *Encoder) Config() weights.Config { return e.cfg }
 
 // CheckpointID is the served checkpoint's ID (Checkpoint.ID), computed once.
 func (e *Encoder) CheckpointID() string { return e.id() }

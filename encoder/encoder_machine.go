@@ -1,12 +1,13 @@
-package model
+package encoder
 
 import (
 	"fmt"
 
-	"github.com/coldserve/coldserve/internal/kernels"
-
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/coldserve/coldserve/internal/kernels"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // layerMachine is one compiled single-layer encoder graph for a packed batch of n tokens
@@ -42,7 +43,7 @@ const (
 //
 // bf16 is the bfloat16 multiply of a BFloat16 encoder (whose weight matrices are uint16
 // bits), nil for float32.
-func newLayerMachine(cfg Config, sc *scratch, weights *[numLayerParams]*tensor.Dense, n int, bf16 kernels.GemmBF16) (lm *layerMachine, err error) {
+func newLayerMachine(cfg weights.Config, sc *scratch, weights *[numLayerParams]*tensor.Dense, n int, bf16 kernels.GemmBF16) (lm *layerMachine, err error) {
 	defer func() {
 		// NewTapeMachine panics when compilation fails; turn that into an error.
 		if r := recover(); r != nil {

@@ -1,4 +1,4 @@
-package model
+package encoder
 
 // Output holds a batch's last hidden states, copied out of the encoder's buffers: it stays
 // valid after later forward passes and is safe to read from many goroutines.

@@ -1,4 +1,4 @@
-package model
+package encoder
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"math"
 	"sync"
 	"testing"
+
+	"github.com/coldserve/coldserve/weights"
 )
 
 // maxAbsRows is the largest absolute difference between two row sets (Inf if they differ
@@ -189,24 +191,24 @@ func TestConcurrentForward(t *testing.T) {
 func TestNewEncoderRejectsBadCheckpoints(t *testing.T) {
 	cases := []struct {
 		name   string
-		mutate func(ck *Checkpoint)
+		mutate func(ck *weights.Checkpoint)
 	}{
 		{"nil checkpoint", nil},
-		{"missing tensor", func(ck *Checkpoint) { delete(ck.Tensors, "encoder.layer.1.output.dense.bias") }},
-		{"wrong shape", func(ck *Checkpoint) {
+		{"missing tensor", func(ck *weights.Checkpoint) { delete(ck.Tensors, "encoder.layer.1.output.dense.bias") }},
+		{"wrong shape", func(ck *weights.Checkpoint) {
 			w := ck.Tensors["encoder.layer.0.intermediate.dense.weight"]
-			ck.Tensors["encoder.layer.0.intermediate.dense.weight"] = &Tensor{Shape: []int{w.Shape[1], w.Shape[0]}, Data: w.Data}
+			ck.Tensors["encoder.layer.0.intermediate.dense.weight"] = &weights.Tensor{Shape: []int{w.Shape[1], w.Shape[0]}, Data: w.Data}
 		}},
-		{"short data", func(ck *Checkpoint) {
+		{"short data", func(ck *weights.Checkpoint) {
 			b := ck.Tensors["embeddings.LayerNorm.bias"]
-			ck.Tensors["embeddings.LayerNorm.bias"] = &Tensor{Shape: b.Shape, Data: b.Data[:3]}
+			ck.Tensors["embeddings.LayerNorm.bias"] = &weights.Tensor{Shape: b.Shape, Data: b.Data[:3]}
 		}},
-		{"unsupported activation", func(ck *Checkpoint) { ck.Config.HiddenAct = "relu" }},
-		{"heads do not divide hidden", func(ck *Checkpoint) { ck.Config.NumAttentionHeads = 5 }},
+		{"unsupported activation", func(ck *weights.Checkpoint) { ck.Config.HiddenAct = "relu" }},
+		{"heads do not divide hidden", func(ck *weights.Checkpoint) { ck.Config.NumAttentionHeads = 5 }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var ck *Checkpoint
+			var ck *weights.Checkpoint
 			if tc.mutate != nil {
 				ck = tinyCheckpoint(t)
 				tc.mutate(ck)

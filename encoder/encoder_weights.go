@@ -1,9 +1,11 @@
-package model
+package encoder
 
 import (
 	"fmt"
 
 	"gorgonia.org/tensor"
+
+	"github.com/coldserve/coldserve/weights"
 )
 
 // layerParam indexes the per-layer weights bound into the single-layer graph.
@@ -56,7 +58,7 @@ type encoderWeights struct {
 
 // tensorGetter fetches and shape-checks checkpoint tensors, remembering the first error.
 type tensorGetter struct {
-	ck  *Checkpoint
+	ck  *weights.Checkpoint
 	err error
 }
 
@@ -95,7 +97,7 @@ func (g *tensorGetter) vector(key string, n int) matrix {
 // newEncoderWeights gathers the encoder's tensors from ck, checking every shape against
 // its config, and stacks each layer's query/key/value projections into one matrix so a
 // single matrix multiply produces all three.
-func newEncoderWeights(ck *Checkpoint) (*encoderWeights, error) {
+func newEncoderWeights(ck *weights.Checkpoint) (*encoderWeights, error) {
 	c := ck.Config
 	h, f := c.HiddenSize, c.IntermediateSize
 	g := &tensorGetter{ck: ck}

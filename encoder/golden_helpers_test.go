@@ -1,4 +1,4 @@
-package model
+package encoder
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"testing"
+
+	"github.com/coldserve/coldserve/weights"
 )
 
 // goldenItem is one text of a golden file; fields absent from a file stay empty.
@@ -47,9 +49,9 @@ func readGolden(t testing.TB, name string) goldenFile {
 }
 
 // readConfig loads a test checkpoint directory's config.json.
-func readConfig(t testing.TB, dir string) Config {
+func readConfig(t testing.TB, dir string) weights.Config {
 	t.Helper()
-	c, err := LoadConfig(filepath.Join("..", "testdata", "models", dir, "config.json"))
+	c, err := weights.LoadConfig(filepath.Join("..", "testdata", "models", dir, "config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,9 +126,9 @@ func forwardItems(t testing.TB, e *Encoder, items []goldenItem, batch []int) *Ou
 }
 
 // loadModel loads a checkpoint directory of testdata/models.
-func loadModel(t testing.TB, dir string) *Checkpoint {
+func loadModel(t testing.TB, dir string) *weights.Checkpoint {
 	t.Helper()
-	ck, err := Load(filepath.Join("..", "testdata", "models", dir))
+	ck, err := weights.Load(filepath.Join("..", "testdata", "models", dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,13 +136,15 @@ func loadModel(t testing.TB, dir string) *Checkpoint {
 }
 
 // tinyCheckpoint is tiny-roberta (weightgen seed 0, RobertaModel with a pooler).
-func tinyCheckpoint(t testing.TB) *Checkpoint { return loadModel(t, "tiny-roberta") }
+func tinyCheckpoint(t testing.TB) *weights.Checkpoint { return loadModel(t, "tiny-roberta") }
 
 // sentimentCheckpoint is tiny-roberta-sentiment: a RobertaForSequenceClassification with
 // its own encoder (weightgen seed 3, no pooler) and a 3-label head.
-func sentimentCheckpoint(t testing.TB) *Checkpoint { return loadModel(t, "tiny-roberta-sentiment") }
+func sentimentCheckpoint(t testing.TB) *weights.Checkpoint {
+	return loadModel(t, "tiny-roberta-sentiment")
+}
 
-func mustEncoder(t testing.TB, ck *Checkpoint, opts EncoderOptions) *Encoder {
+func mustEncoder(t testing.TB, ck *weights.Checkpoint, opts EncoderOptions) *Encoder {
 	t.Helper()
 	e, err := NewEncoder(ck, opts)
 	if err != nil {

@@ -1,8 +1,10 @@
-package model
+package encoder
 
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/coldserve/coldserve/weights"
 )
 
 // tinyCompare is how closely every tiny golden must match: every hidden state and the
@@ -17,7 +19,7 @@ func tinyCompare(poolings ...Pooling) goldenCompare {
 func TestTinyGolden(t *testing.T) {
 	e := mustEncoder(t, tinyCheckpoint(t), EncoderOptions{})
 	// The sentiment head alone (LoadHead skips its encoder), attached to tiny-roberta.
-	headCk, err := LoadHead(filepath.Join("..", "testdata", "models", "tiny-roberta-sentiment"))
+	headCk, err := weights.LoadHead(filepath.Join("..", "testdata", "models", "tiny-roberta-sentiment"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,11 +36,11 @@ func TestTinyGolden(t *testing.T) {
 // and 2 in tiny-roberta's geometry), then the forward, against tiny_fused.json.
 func TestTinyFusedGolden(t *testing.T) {
 	cfg := readConfig(t, "tiny-roberta")
-	var cks []*Checkpoint
+	var cks []*weights.Checkpoint
 	for seed := uint64(0); seed < 3; seed++ {
-		cks = append(cks, Weightgen(cfg, seed, WeightgenOptions{}))
+		cks = append(cks, weights.Generate(cfg, seed, weights.GenerateOptions{}))
 	}
-	fused, err := Fuse(cks, nil)
+	fused, err := weights.Fuse(cks, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,10 @@
-package model
+package encoder
 
 import (
 	"fmt"
 	"math"
+
+	"github.com/coldserve/coldserve/weights"
 )
 
 // Head is HF's RobertaClassificationHead: on the <s> row x,
@@ -20,7 +22,7 @@ type Head struct {
 // checkpoint (RobertaForSequenceClassification) or a head-only one. The head can then run
 // on the encoder it was trained with or on any encoder of the same hidden size.
 // Labels come from the config's id2label in index order ("LABEL_i" where missing).
-func NewHead(ck *Checkpoint) (*Head, error) {
+func NewHead(ck *weights.Checkpoint) (*Head, error) {
 	if ck == nil {
 		return nil, fmt.Errorf("new head: nil checkpoint")
 	}

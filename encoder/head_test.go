@@ -1,9 +1,11 @@
-package model
+package encoder
 
 import (
 	"math"
 	"reflect"
 	"testing"
+
+	"github.com/coldserve/coldserve/weights"
 )
 
 // TestHeadLabelsAndScores covers label order, the fallback names and the score functions.
@@ -16,7 +18,7 @@ func TestHeadLabelsAndScores(t *testing.T) {
 	if got, want := h.Labels(), []string{"negative", "neutral", "positive"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Labels() = %v, want %v", got, want)
 	}
-	noNames := Weightgen(readConfig(t, "tiny-roberta"), 7, WeightgenOptions{NumLabels: 2})
+	noNames := weights.Generate(readConfig(t, "tiny-roberta"), 7, weights.GenerateOptions{NumLabels: 2})
 	h2, err := NewHead(noNames)
 	if err != nil {
 		t.Fatal(err)
@@ -93,18 +95,18 @@ func TestHeadOnOwnEncoder(t *testing.T) {
 func TestNewHeadRejectsIncomplete(t *testing.T) {
 	cases := []struct {
 		name   string
-		mutate func(ck *Checkpoint)
+		mutate func(ck *weights.Checkpoint)
 	}{
-		{"no head", func(ck *Checkpoint) {
+		{"no head", func(ck *weights.Checkpoint) {
 			for k := range ck.Tensors {
 				if len(k) > 11 && k[:11] == "classifier." {
 					delete(ck.Tensors, k)
 				}
 			}
 		}},
-		{"no out_proj bias", func(ck *Checkpoint) { delete(ck.Tensors, "classifier.out_proj.bias") }},
-		{"out_proj width", func(ck *Checkpoint) {
-			ck.Tensors["classifier.out_proj.weight"] = &Tensor{Shape: []int{3, 31}, Data: make([]float32, 93)}
+		{"no out_proj bias", func(ck *weights.Checkpoint) { delete(ck.Tensors, "classifier.out_proj.bias") }},
+		{"out_proj width", func(ck *weights.Checkpoint) {
+			ck.Tensors["classifier.out_proj.weight"] = &weights.Tensor{Shape: []int{3, 31}, Data: make([]float32, 93)}
 		}},
 	}
 	for _, c := range cases {

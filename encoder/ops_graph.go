@@ -1,4 +1,4 @@
-package model
+package encoder
 
 import (
 	"fmt"
@@ -6,11 +6,11 @@ import (
 	"hash/fnv"
 	"math"
 
-	"github.com/coldserve/coldserve/internal/kernels"
-
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/coldserve/coldserve/internal/kernels"
 )
 
 // The encoder layer is a Gorgonia graph of four custom ops (linear with fused bias and

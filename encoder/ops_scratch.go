@@ -1,4 +1,6 @@
-package model
+package encoder
+
+import "github.com/coldserve/coldserve/weights"
 
 // scratch is the reusable memory of one worker. Every op of every machine the worker owns
 // draws its output from a numbered slot; machines of one worker never run at the same time,
@@ -20,7 +22,7 @@ type scratch struct {
 // ScratchBytes bounds the scratch memory one worker of an encoder of cfg and dtype holds after
 // a batch of tokens packed tokens whose longest sequence has longest tokens: the layer's
 // activations (see scratch) plus one sequence's attention scores. Servers size memory with it.
-func ScratchBytes(cfg Config, dtype DType, tokens, longest int) int64 {
+func ScratchBytes(cfg weights.Config, dtype DType, tokens, longest int) int64 {
 	h, inter := int64(cfg.HiddenSize), int64(cfg.IntermediateSize)
 	perToken := max(3*h, inter) + 4*h + 1
 	if dtype == BFloat16 {

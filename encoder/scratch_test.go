@@ -1,4 +1,4 @@
-package model
+package encoder
 
 import (
 	"context"
@@ -6,10 +6,10 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/coldserve/coldserve/internal/kernels"
-
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/coldserve/coldserve/internal/kernels"
 )
 
 // scratchCases are the encoders whose scratch the tests inspect: float32 and BFloat16

@@ -1,10 +1,14 @@
-package model
+package encoder
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+
+	"github.com/coldserve/coldserve/weights"
+)
 
 // SyntheticIDs is a batch×seq batch of pseudo-random ordinary tokens framed by <s> … </s>,
 // the same for every call: benchmarks use it so ours and the peers time identical inputs.
-func SyntheticIDs(cfg Config, batch, seq int) [][]int32 {
+func SyntheticIDs(cfg weights.Config, batch, seq int) [][]int32 {
 	r := rand.New(rand.NewPCG(1, 2))
 	ids := make([][]int32, batch)
 	for b := range ids {

@@ -26,10 +26,10 @@ type request[F any, O any] struct {
 	waitSeqs   int  // its share of the engine's queue counts, released exactly once
 	waitTokens int
 	queued     time.Duration
-	inference time.Duration
-	remaining int // sequences not yet computed
-	rows      []Row[O]
-	finished  bool
+	inference  time.Duration
+	remaining  int // sequences not yet computed
+	rows       []Row[O]
+	finished   bool
 
 	done chan outcome[F, O] // buffered(1): written exactly once
 }

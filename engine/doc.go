@@ -29,6 +29,6 @@
 //     [Engine.Abort] answers everything at once with [ErrClosed] instead.
 //
 // The engine is generic over the forwarder F and its output O so that it can be tested without a
-// model; coldserve instantiates it as Engine[*model.Encoder, *model.Output]. It never imports the
+// model; coldserve instantiates it as Engine[*encoder.Encoder, *encoder.Output]. It never imports the
 // HTTP framework.
 package engine

@@ -11,7 +11,7 @@ import (
 )
 
 // Forwarder runs the encoder on a batch of unpadded token-id sequences and returns the batch's
-// output. *model.Encoder satisfies Forwarder[*model.Output].
+// output. *encoder.Encoder satisfies Forwarder[*encoder.Output].
 type Forwarder[O any] interface {
 	Forward(ctx context.Context, ids [][]int32) (O, error)
 }
@@ -152,7 +152,7 @@ func New[F Forwarder[O], O any](f F, opts Options) (*Engine[F, O], error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine[F, O]{
-		opts:   opts,
+		opts: opts,
 		// Every request holds at least one sequence, so the sequence bound bounds the channel.
 		queue:  make(chan *request[F, O], opts.MaxQueueSequences),
 		ctx:    ctx,

@@ -7,8 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/coldserve/coldserve/api"
-	"github.com/coldserve/coldserve/checkpoint"
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // handleCheckpointStatus answers GET /admin/checkpoint.
@@ -70,7 +69,7 @@ func (s *Server) handleCheckpointSwap(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	ck, err := model.Load(res.Dir)
+	ck, err := weights.Load(res.Dir)
 	if err != nil {
 		s.fail(c, sourceError(err))
 		return
@@ -101,7 +100,7 @@ func validateCheckpointRequest(req *api.CheckpointRequest) *Error {
 		return errorf(http.StatusBadRequest, CodeInvalidArgument, "source is required: a directory or a Hub id")
 	}
 	if req.SHA256 != "" {
-		if _, err := checkpoint.ParseExpected(req.SHA256); err != nil {
+		if _, err := weights.ParseExpected(req.SHA256); err != nil {
 			return errorf(http.StatusBadRequest, CodeInvalidArgument, "%v", err)
 		}
 	}
@@ -137,15 +136,15 @@ func (s *Server) handleRollback(c *gin.Context) {
 		return
 	}
 	var (
-		ck  *model.Checkpoint
+		ck  *weights.Checkpoint
 		err error
 	)
 	tokDir := prev.dir
 	if len(prev.fuseDirs) > 0 {
-		ck, err = checkpoint.FuseDirs(prev.fuseDirs, prev.fuseWeights)
+		ck, err = weights.FuseDirs(prev.fuseDirs, prev.fuseWeights)
 		tokDir = prev.fuseDirs[0]
 	} else {
-		ck, err = model.Load(prev.dir)
+		ck, err = weights.Load(prev.dir)
 	}
 	if err != nil {
 		s.rejected(c, prev.entry.Checkpoint.Source, sourceError(err))

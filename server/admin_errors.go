@@ -7,7 +7,7 @@ import (
 
 	"github.com/coldserve/coldserve/checkpoint"
 	"github.com/coldserve/coldserve/hub"
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // Error codes of the admin API.
@@ -16,7 +16,7 @@ const (
 	CodeUnauthorized      = "unauthorized"       // 401: missing or wrong token
 	CodeForbiddenSource   = "forbidden_source"   // 403: outside --checkpoint-root, or Hub disabled
 	CodeSourceNotFound    = "source_not_found"   // 404: no such directory / Hub repo or revision
-	CodeInvalidCheckpoint = "invalid_checkpoint" // 422: the model package rejected the files
+	CodeInvalidCheckpoint = "invalid_checkpoint" // 422: the weights package rejected the files
 	CodeDigestMismatch    = "digest_mismatch"    // 422: sha256 does not match
 	CodeGeometryChange    = "geometry_change"    // 422: geometry differs without allow_geometry_change
 	CodeIncompatible      = "incompatible"       // 422: tokenizer, token limit or heads do not fit
@@ -40,9 +40,9 @@ var sourceKinds = []struct {
 	{checkpoint.ErrForbidden, http.StatusForbidden, CodeForbiddenSource},
 	{checkpoint.ErrNotFound, http.StatusNotFound, CodeSourceNotFound},
 	{hub.ErrNotCached, http.StatusNotFound, CodeSourceNotFound},
-	{checkpoint.ErrDigestMismatch, http.StatusUnprocessableEntity, CodeDigestMismatch},
+	{weights.ErrDigestMismatch, http.StatusUnprocessableEntity, CodeDigestMismatch},
 	{checkpoint.ErrNonFinite, http.StatusUnprocessableEntity, CodeNonFinite},
-	{model.ErrInvalid, http.StatusUnprocessableEntity, CodeInvalidCheckpoint},
+	{weights.ErrInvalid, http.StatusUnprocessableEntity, CodeInvalidCheckpoint},
 	{context.Canceled, statusClientClosedRequest, CodeCancelled},
 	{context.DeadlineExceeded, statusClientClosedRequest, CodeCancelled},
 	{checkpoint.ErrHubUnavailable, http.StatusBadGateway, CodeHubUnavailable},

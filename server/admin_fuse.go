@@ -11,6 +11,7 @@ import (
 
 	"github.com/coldserve/coldserve/api"
 	"github.com/coldserve/coldserve/checkpoint"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // handleFuse answers POST /admin/fuse.
@@ -64,7 +65,7 @@ func (s *Server) handleFuse(c *gin.Context) {
 			return
 		}
 	}
-	ck, err := checkpoint.FuseDirs(dirs, req.Weights)
+	ck, err := weights.FuseDirs(dirs, req.Weights)
 	if err != nil {
 		s.fail(c, sourceError(err))
 		return
@@ -79,7 +80,7 @@ func (s *Server) handleFuse(c *gin.Context) {
 	rec := record{fuseDirs: dirs, fuseWeights: req.Weights}
 	tokDir := dirs[0]
 	if out != "" {
-		if err := checkpoint.WriteFused(out, ck, dirs[0]); err != nil {
+		if err := weights.WriteFused(out, ck, dirs[0]); err != nil {
 			s.fail(c, internalError(err))
 			return
 		}

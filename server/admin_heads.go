@@ -9,7 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/coldserve/coldserve/api"
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // handleAddHead answers POST /admin/heads.
@@ -58,7 +58,7 @@ func (s *Server) handleAddHead(c *gin.Context) {
 	}
 	next := m.clone()
 	var added []*lane
-	newLane := func(ck *model.Checkpoint, tok *codec) (*lane, error) {
+	newLane := func(ck *weights.Checkpoint, tok *codec) (*lane, error) {
 		l, err := next.newLane(ck, tok)
 		if err != nil {
 			return nil, err

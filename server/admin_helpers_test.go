@@ -9,7 +9,8 @@ import (
 	"testing"
 
 	"github.com/coldserve/coldserve/checkpoint"
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/encoder"
+	"github.com/coldserve/coldserve/weights"
 )
 
 const adminToken = "s3cret-admin-token"
@@ -21,19 +22,19 @@ func checkpointRoot(t testing.TB) string {
 	root := t.TempDir()
 	copyDir(t, tinyDir, filepath.Join(root, "tiny"))
 	copyDir(t, sentimentDir, filepath.Join(root, "sentiment"))
-	cfg, err := model.LoadConfig(filepath.Join(tinyDir, "config.json"))
+	cfg, err := weights.LoadConfig(filepath.Join(tinyDir, "config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cks []*model.Checkpoint
+	var cks []*weights.Checkpoint
 	for seed := uint64(0); seed < 3; seed++ {
-		cks = append(cks, model.Weightgen(cfg, seed, model.WeightgenOptions{}))
+		cks = append(cks, weights.Generate(cfg, seed, weights.GenerateOptions{}))
 	}
-	fused, err := model.Fuse(cks, nil)
+	fused, err := weights.Fuse(cks, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkpoint.WriteFused(filepath.Join(root, "fused"), fused, tinyDir); err != nil {
+	if err := weights.WriteFused(filepath.Join(root, "fused"), fused, tinyDir); err != nil {
 		t.Fatal(err)
 	}
 	return root
@@ -75,7 +76,7 @@ func newAdminServer(t testing.TB, root string, workers int) *Server {
 	t.Helper()
 	return newServer(t, Options{Admin: AdminOptions{Token: adminToken,
 		Sources: &checkpoint.Resolver{Roots: []string{root}}}},
-		ModelConfig{Dir: filepath.Join(root, "tiny"), Encoder: model.EncoderOptions{Workers: workers}})
+		ModelConfig{Dir: filepath.Join(root, "tiny"), Encoder: encoder.EncoderOptions{Workers: workers}})
 }
 
 // admin sends an authenticated admin request and returns the status and body.
@@ -99,11 +100,11 @@ func doAuth(t testing.TB, h http.Handler, method, path string, body any, auth st
 // without a golden file.
 func forwardMean(t testing.TB, dir string, ids [][]int32) [][]float32 {
 	t.Helper()
-	ck, err := model.Load(dir)
+	ck, err := weights.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc, err := model.NewEncoder(ck, model.EncoderOptions{})
+	enc, err := encoder.NewEncoder(ck, encoder.EncoderOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func forwardMean(t testing.TB, dir string, ids [][]int32) [][]float32 {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out[i], err = enc.Pool(o, 0, model.PoolMean, false); err != nil {
+		if out[i], err = enc.Pool(o, 0, encoder.PoolMean, false); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,8 +11,7 @@ import (
 	"weak"
 
 	"github.com/coldserve/coldserve/api"
-	"github.com/coldserve/coldserve/checkpoint"
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/weights"
 )
 
 func TestAdminAuth(t *testing.T) {
@@ -173,11 +172,11 @@ func TestSwapFreesOldWeights(t *testing.T) {
 
 func TestAdminHeads(t *testing.T) {
 	root := checkpointRoot(t)
-	headOnly, err := model.LoadHead(sentimentDir)
+	headOnly, err := weights.LoadHead(sentimentDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := model.SaveDir(filepath.Join(root, "sentiment-head"), headOnly); err != nil {
+	if err := weights.SaveDir(filepath.Join(root, "sentiment-head"), headOnly); err != nil {
 		t.Fatal(err)
 	}
 	h := newAdminServer(t, root, 1).Handler()
@@ -264,17 +263,17 @@ func abs64(x float64) float64 {
 // and has what transformers' from_pretrained reads; activate swaps it in.
 func TestAdminFuse(t *testing.T) {
 	root := checkpointRoot(t)
-	cfg, err := model.LoadConfig(filepath.Join(tinyDir, "config.json"))
+	cfg, err := weights.LoadConfig(filepath.Join(tinyDir, "config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for seed := uint64(0); seed < 3; seed++ {
 		dir := filepath.Join(root, "seed"+string(rune('0'+seed)))
-		if err := model.WriteWeightgenDir(dir, cfg, seed, model.WeightgenOptions{}); err != nil {
+		if err := weights.WriteGenerated(dir, cfg, seed, weights.GenerateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if seed == 0 {
-			for _, f := range checkpoint.TokenizerFiles {
+			for _, f := range weights.TokenizerFiles {
 				if b, err := os.ReadFile(filepath.Join(tinyDir, f)); err == nil {
 					_ = os.WriteFile(filepath.Join(dir, f), b, 0o644)
 				}

@@ -9,8 +9,7 @@ import (
 	"testing"
 
 	"github.com/coldserve/coldserve/api"
-	"github.com/coldserve/coldserve/checkpoint"
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // badCheckpoints adds broken variants of tiny to root and returns nothing; each is named after
@@ -53,15 +52,15 @@ func badCheckpoints(t *testing.T, root string) {
 		t.Fatal(err)
 	}
 	// deeper: a valid checkpoint with one more layer (a geometry change).
-	cfg, err := model.LoadConfig(filepath.Join(tinyDir, "config.json"))
+	cfg, err := weights.LoadConfig(filepath.Join(tinyDir, "config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.NumHiddenLayers++
-	if err := model.WriteWeightgenDir(filepath.Join(root, "deeper"), cfg, 5, model.WeightgenOptions{}); err != nil {
+	if err := weights.WriteGenerated(filepath.Join(root, "deeper"), cfg, 5, weights.GenerateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range checkpoint.TokenizerFiles {
+	for _, f := range weights.TokenizerFiles {
 		if b, err := os.ReadFile(filepath.Join(tinyDir, f)); err == nil {
 			if err := os.WriteFile(filepath.Join(root, "deeper", f), b, 0o644); err != nil {
 				t.Fatal(err)
@@ -111,7 +110,7 @@ func TestSwapRejectsBadCheckpoints(t *testing.T) {
 	var before embedResp
 	call(t, h, "/v1/embed", map[string]any{"inputs": it.Text}, http.StatusOK, &before)
 
-	fused, err := model.Load(filepath.Join(root, "fused"))
+	fused, err := weights.Load(filepath.Join(root, "fused"))
 	if err != nil {
 		t.Fatal(err)
 	}

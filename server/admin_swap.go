@@ -9,12 +9,13 @@ import (
 
 	"github.com/coldserve/coldserve/api"
 	"github.com/coldserve/coldserve/checkpoint"
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/encoder"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // candidate is a checkpoint that passed every check and may replace the served encoder.
 type candidate struct {
-	enc   *model.Encoder
+	enc   *encoder.Encoder
 	info  api.CheckpointInfo
 	drift checkpoint.Drift
 	rec   record
@@ -22,7 +23,7 @@ type candidate struct {
 
 // candidateSpec says what to check a new main checkpoint against.
 type candidateSpec struct {
-	ck            *model.Checkpoint
+	ck            *weights.Checkpoint
 	info          api.CheckpointInfo // Source, Revision, Commit, Dir filled by the caller
 	tokenizerDir  string             // directory whose tokenizer files must match the served ones ("" : none)
 	expectedSHA   string
@@ -38,8 +39,8 @@ func (s *Server) prepare(ctx context.Context, m *served, spec candidateSpec) (*c
 	ck := spec.ck
 	digest := ck.Digest()
 	if spec.expectedSHA != "" {
-		if _, err := checkpoint.MatchDigest(ck, spec.expectedSHA); err != nil {
-			if _, perr := checkpoint.ParseExpected(spec.expectedSHA); perr != nil {
+		if _, err := weights.MatchDigest(ck, spec.expectedSHA); err != nil {
+			if _, perr := weights.ParseExpected(spec.expectedSHA); perr != nil {
 				return nil, errorf(http.StatusBadRequest, CodeInvalidArgument, "%v", perr)
 			}
 			return nil, sourceError(err)
@@ -61,14 +62,14 @@ func (s *Server) prepare(ctx context.Context, m *served, spec candidateSpec) (*c
 				"head %s has width %d but %s has hidden size %d: remove the head first", name, h.head.HiddenSize(), clip(spec.info.Source), ck.Config.HiddenSize)
 		}
 	}
-	if s.opts.DefaultPooling == model.PoolPooler && !ck.HasPooler() {
+	if s.opts.DefaultPooling == encoder.PoolPooler && !ck.HasPooler() {
 		return nil, errorf(http.StatusUnprocessableEntity, CodeIncompatible,
 			"%s has no pooler weights but the default pooling is pooler", clip(spec.info.Source))
 	}
 	if e := m.checkTokenizer(spec.tokenizerDir, ck.Config.VocabSize, spec.info.Source); e != nil {
 		return nil, e
 	}
-	enc, err := model.NewEncoder(ck, m.encOpts)
+	enc, err := encoder.NewEncoder(ck, m.encOpts)
 	if err != nil {
 		return nil, sourceError(err)
 	}
@@ -173,7 +174,7 @@ func (m *served) probeIDs() ([][]int32, error) {
 }
 
 // geometryDiff lists the config fields that change the shape or meaning of the vectors.
-func geometryDiff(a, b model.Config) []string {
+func geometryDiff(a, b weights.Config) []string {
 	var out []string
 	add := func(name string, x, y any) {
 		if x != y {
@@ -192,7 +193,7 @@ func geometryDiff(a, b model.Config) []string {
 	return out
 }
 
-func fillGeometry(info *api.CheckpointInfo, ck *model.Checkpoint) {
+func fillGeometry(info *api.CheckpointInfo, ck *weights.Checkpoint) {
 	info.HiddenSize = ck.Config.HiddenSize
 	info.NumLayers = ck.Config.NumHiddenLayers
 	info.VocabSize = ck.Config.VocabSize

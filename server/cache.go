@@ -8,7 +8,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/encoder"
 )
 
 // DefaultCacheBytes is the default size of the embedding cache (Options.CacheBytes).
@@ -24,7 +24,7 @@ const cacheEntryOverhead = 160
 // normalisation and the token limit (maxInputTokens and whether truncation was allowed).
 type cacheKey struct {
 	checkpoint string
-	pooling    model.Pooling
+	pooling    encoder.Pooling
 	normalize  bool
 	truncate   bool
 	maxTokens  int

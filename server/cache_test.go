@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/encoder"
 )
 
 // cacheCounters reads the cache hit and miss counters from /metrics.
@@ -192,7 +192,7 @@ func TestEmbedCacheNeverServesOtherWeights(t *testing.T) {
 func TestEmbedCacheByteBound(t *testing.T) {
 	m := newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
 	key := func(i int) cacheKey {
-		return cacheKey{checkpoint: "sha256:abc", pooling: model.PoolMean, maxTokens: 512, text: fmt.Sprint("text ", i)}
+		return cacheKey{checkpoint: "sha256:abc", pooling: encoder.PoolMean, maxTokens: 512, text: fmt.Sprint("text ", i)}
 	}
 	entry := func() cacheEntry { return cacheEntry{vec: make([]float32, 32), tokens: 3} }
 	per := key(0).size() + entry().size()

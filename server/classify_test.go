@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // A RobertaForSequenceClassification checkpoint served as the model exposes its head
@@ -80,12 +80,12 @@ func TestClassifyExtraHeads(t *testing.T) {
 	readGolden(t, "tiny_sentiment.json", &senti)
 	labels := []string{"negative", "neutral", "positive"}
 
-	headCk, err := model.LoadHead(sentimentDir)
+	headCk, err := weights.LoadHead(sentimentDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	headOnly := filepath.Join(t.TempDir(), "sentiment-head")
-	if err := model.SaveDir(headOnly, headCk); err != nil {
+	if err := weights.SaveDir(headOnly, headCk); err != nil {
 		t.Fatal(err)
 	}
 	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir, Heads: []HeadSpec{

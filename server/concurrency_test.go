@@ -15,7 +15,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/encoder"
 )
 
 // 64 goroutines send requests of mixed lengths at once; the batcher coalesces them, and every
@@ -142,7 +142,7 @@ func TestCancelledRequestCostsNoForwardPass(t *testing.T) {
 func TestConcurrentWorkersMatchGolden(t *testing.T) {
 	var g tinyGolden
 	readGolden(t, "tiny.json", &g)
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir, Encoder: model.EncoderOptions{Workers: 2}})
+	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir, Encoder: encoder.EncoderOptions{Workers: 2}})
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Add(1)

@@ -5,7 +5,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/encoder"
 )
 
 // pooledResult is the outcome of embedPooled: one vector per input and the checkpoint that
@@ -26,7 +26,7 @@ type pooledResult struct {
 // between the lookups and the submission, the misses run on the new weights while the hits
 // came from the old ones; the whole request is then computed again, uncached, so that a
 // response never mixes vectors of two checkpoints.
-func (s *Server) embedPooled(ctx context.Context, m *served, adm *admission, texts []string, pooling model.Pooling,
+func (s *Server) embedPooled(ctx context.Context, m *served, adm *admission, texts []string, pooling encoder.Pooling,
 	normalize, truncate bool) (*pooledResult, *Error) {
 	start := time.Now()
 	enc := m.main.eng.Current()

@@ -8,8 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/coldserve/coldserve/api"
+	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/engine"
-	"github.com/coldserve/coldserve/model"
 )
 
 // Error codes: the stable, machine-readable part of every error answer.
@@ -93,7 +93,7 @@ func errorf(status int, code, format string, args ...any) *Error {
 
 // computeError classifies an error from the engine or the model.
 func computeError(err error) *Error {
-	var input *model.InputError
+	var input *encoder.InputError
 	switch {
 	case errors.Is(err, engine.ErrOverloaded):
 		return &Error{Status: http.StatusTooManyRequests, Code: CodeOverloaded,

@@ -14,8 +14,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/coldserve/coldserve/api"
+	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/engine"
-	"github.com/coldserve/coldserve/model"
 )
 
 // checkError asserts an error answer: the status, the code, a message, and no stack trace.
@@ -166,7 +166,7 @@ func TestComputeErrorMapping(t *testing.T) {
 		{fmt.Errorf("submit: %w", engine.ErrOverloaded), 429, CodeOverloaded},
 		{engine.ErrClosed, 503, CodeShuttingDown},
 		{context.Canceled, statusClientClosedRequest, CodeCancelled},
-		{&model.InputError{Seq: 0, Reason: "no tokens"}, 400, CodeInvalidArgument},
+		{&encoder.InputError{Seq: 0, Reason: "no tokens"}, 400, CodeInvalidArgument},
 		{errors.New("kernel exploded"), 500, CodeInternal},
 	}
 	for _, tt := range tests {

@@ -8,7 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/coldserve/coldserve/api"
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/encoder"
 )
 
 // handleEmbed answers POST /v1/embed.
@@ -43,18 +43,18 @@ func (s *Server) handleEmbed(c *gin.Context) {
 		}
 		pooling := s.opts.DefaultPooling
 		if req.Pooling != "" {
-			p, err := model.ParsePooling(req.Pooling)
+			p, err := encoder.ParsePooling(req.Pooling)
 			if err != nil {
 				return nil, st, errorf(http.StatusBadRequest, CodeInvalidArgument, "pooling: %v", err)
 			}
 			pooling = p
 		}
-		if pooling == model.PoolPooler && !m.main.eng.Current().HasPooler() {
+		if pooling == encoder.PoolPooler && !m.main.eng.Current().HasPooler() {
 			return nil, st, errorf(http.StatusBadRequest, CodeInvalidArgument,
 				"pooling \"pooler\": this checkpoint has no pooler weights; use mean or cls")
 		}
 		truncate := boolOr(req.Truncate, true)
-		if pooling != model.PoolNone && !req.ReturnTokens {
+		if pooling != encoder.PoolNone && !req.ReturnTokens {
 			// Pooled vectors only: the result cache applies.
 			res, e := s.embedPooled(ctx, m, adm, req.Inputs, pooling, req.Normalize, truncate)
 			if e != nil {
@@ -81,7 +81,7 @@ func (s *Server) handleEmbed(c *gin.Context) {
 			Dimensions: enc.Config().HiddenSize,
 			Usage:      api.Usage{PromptTokens: out.stats.tokens, TotalTokens: out.stats.tokens},
 		}
-		if pooling == model.PoolNone {
+		if pooling == encoder.PoolNone {
 			vecs := make([][][]float32, len(out.res.Rows))
 			for i, row := range out.res.Rows {
 				vecs[i] = tokenRows(row.Output.Hidden(row.Index), req.Normalize)
@@ -98,7 +98,7 @@ func (s *Server) handleEmbed(c *gin.Context) {
 			}
 			resp.Embeddings = vecs
 		}
-		if req.ReturnTokens || pooling == model.PoolNone {
+		if req.ReturnTokens || pooling == encoder.PoolNone {
 			resp.Tokens = make([][]api.Token, len(out.encs))
 			for i, e := range out.encs {
 				resp.Tokens[i] = e.tokens

@@ -14,8 +14,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/coldserve/coldserve/api"
+	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/engine"
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // ModelConfig says what to serve.
@@ -41,7 +42,7 @@ type ModelConfig struct {
 	// (engine.Options.BatchWait; 0: none).
 	BatchWait time.Duration
 	// Encoder tunes each encoder (workers, machine cache).
-	Encoder model.EncoderOptions
+	Encoder encoder.EncoderOptions
 }
 
 // QueueLimits bound one encoder's batch queue; see engine.Options.
@@ -104,7 +105,7 @@ type served struct {
 	maxInputTokens int
 
 	// What new lanes are built with (admin heads with their own encoder).
-	encOpts        model.EncoderOptions
+	encOpts        encoder.EncoderOptions
 	maxBatchTokens int
 	queue          QueueLimits
 	batchWait      time.Duration
@@ -121,13 +122,13 @@ type served struct {
 // from tokenization to pooling, so it never mixes checkpoints.
 type lane struct {
 	tok *codec
-	eng *engine.Engine[*model.Encoder, *model.Output]
+	eng *engine.Engine[*encoder.Encoder, *encoder.Output]
 }
 
 // servedHead is a classification head and the lane whose encoder feeds it.
 type servedHead struct {
 	name string
-	head *model.Head
+	head *encoder.Head
 	lane *lane
 }
 
@@ -140,7 +141,7 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 	if cfg.Dir == "" {
 		return nil, errors.New("no model directory given")
 	}
-	ck, err := model.Load(cfg.Dir)
+	ck, err := weights.Load(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +182,7 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 			s.close(context.Background())
 		}
 	}()
-	newLane := func(ck *model.Checkpoint, tok *codec) (*lane, error) {
+	newLane := func(ck *weights.Checkpoint, tok *codec) (*lane, error) {
 		l, err := s.newLane(ck, tok)
 		if err != nil {
 			return nil, err
@@ -219,12 +220,12 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 }
 
 // newLane builds an encoder for ck and starts its engine; the caller adds it to lanes.
-func (s *served) newLane(ck *model.Checkpoint, tok *codec) (*lane, error) {
-	enc, err := model.NewEncoder(ck, s.encOpts)
+func (s *served) newLane(ck *weights.Checkpoint, tok *codec) (*lane, error) {
+	enc, err := encoder.NewEncoder(ck, s.encOpts)
 	if err != nil {
 		return nil, err
 	}
-	eng, err := engine.New[*model.Encoder, *model.Output](enc, engine.Options{
+	eng, err := engine.New[*encoder.Encoder, *encoder.Output](enc, engine.Options{
 		MaxBatchTokens: s.maxBatchTokens, MaxQueueSequences: s.queue.Sequences, MaxQueueTokens: s.queue.Tokens,
 		MaxQueueWait: s.queue.Wait, BatchWait: s.batchWait, Observer: s.obs, Logger: s.log,
 		Concurrency: max(1, s.encOpts.Workers), // one pass in flight per encoder worker
@@ -238,12 +239,12 @@ func (s *served) newLane(ck *model.Checkpoint, tok *codec) (*lane, error) {
 // loadHead adds one --head. A directory with its own encoder weights gets its own lane (unless
 // they are the served encoder's weights); a head-only directory rides on the main lane.
 func (s *served) loadHead(spec HeadSpec, mainID string, mainVocab int, mainTok *codec,
-	newLane func(*model.Checkpoint, *codec) (*lane, error), log *slog.Logger) error {
+	newLane func(*weights.Checkpoint, *codec) (*lane, error), log *slog.Logger) error {
 	if _, dup := s.heads[spec.Name]; dup {
 		return fmt.Errorf("head %q is given twice", spec.Name)
 	}
-	full, err := model.Load(spec.Dir)
-	var missing *model.MissingTensorError
+	full, err := weights.Load(spec.Dir)
+	var missing *weights.MissingTensorError
 	switch {
 	case err == nil:
 		if !full.HasHead() {
@@ -272,7 +273,7 @@ func (s *served) loadHead(spec HeadSpec, mainID string, mainVocab int, mainTok *
 		log.Info("head runs on its own encoder", "head", spec.Name, "checkpoint", full.ID())
 		return s.addHead(spec.Name, full, l)
 	case errors.As(err, &missing) && missing.Tensor == wordEmbeddings:
-		headCk, err := model.LoadHead(spec.Dir)
+		headCk, err := weights.LoadHead(spec.Dir)
 		if err != nil {
 			return fmt.Errorf("head %s: %w", spec.Name, err)
 		}
@@ -282,8 +283,8 @@ func (s *served) loadHead(spec HeadSpec, mainID string, mainVocab int, mainTok *
 	}
 }
 
-func (s *served) addHead(name string, ck *model.Checkpoint, l *lane) error {
-	h, err := model.NewHead(ck)
+func (s *served) addHead(name string, ck *weights.Checkpoint, l *lane) error {
+	h, err := encoder.NewHead(ck)
 	if err != nil {
 		return fmt.Errorf("head %s: %w", name, err)
 	}
@@ -305,7 +306,7 @@ func probe(ctx context.Context, l *lane) error {
 	if err != nil {
 		return fmt.Errorf("probe forward pass: %w", err)
 	}
-	if _, err := res.Forwarder.Pool(res.Rows[0].Output, res.Rows[0].Index, model.PoolMean, false); err != nil {
+	if _, err := res.Forwarder.Pool(res.Rows[0].Output, res.Rows[0].Index, encoder.PoolMean, false); err != nil {
 		return fmt.Errorf("probe pooling: %w", err)
 	}
 	return nil

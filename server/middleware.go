@@ -12,8 +12,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/engine"
-	"github.com/coldserve/coldserve/model"
 )
 
 // The middleware chain, outermost first: recovery, observe, guardBody (payload limit, body
@@ -160,7 +160,7 @@ func (s *Server) estimateTokens(r *http.Request) int {
 // admission is what admit granted a request: room reserved in one lane's queue.
 type admission struct {
 	lane *lane
-	res  *engine.Reservation[*model.Encoder, *model.Output]
+	res  *engine.Reservation[*encoder.Encoder, *encoder.Output]
 }
 
 func admissionOf(c *gin.Context) *admission {
@@ -174,7 +174,7 @@ func admissionOf(c *gin.Context) *admission {
 func (a *admission) holds(l *lane) bool { return a != nil && a.res != nil && a.lane == l }
 
 // submit submits ids to l, through a's reservation when it holds one there (once).
-func (a *admission) submit(ctx context.Context, l *lane, ids [][]int32) (engine.Result[*model.Encoder, *model.Output], error) {
+func (a *admission) submit(ctx context.Context, l *lane, ids [][]int32) (engine.Result[*encoder.Encoder, *encoder.Output], error) {
 	if a.holds(l) {
 		res := a.res
 		a.res = nil

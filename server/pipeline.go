@@ -11,8 +11,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/engine"
-	"github.com/coldserve/coldserve/model"
 )
 
 // checkInputs applies the rules shared by every route that takes "inputs".
@@ -30,7 +30,7 @@ func (s *Server) checkInputs(n int, what string) *Error {
 // computed is the outcome of the shared inference pipeline for one request.
 type computed struct {
 	encs  []encoding
-	res   engine.Result[*model.Encoder, *model.Output]
+	res   engine.Result[*encoder.Encoder, *encoder.Output]
 	stats stats
 }
 

@@ -17,8 +17,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/coldserve/coldserve/api"
+	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/engine"
-	"github.com/coldserve/coldserve/model"
 )
 
 // Options configure the HTTP layer. Zero values select the defaults.
@@ -28,7 +28,7 @@ type Options struct {
 	// PayloadLimit is the largest request body in bytes (default 2 MB).
 	PayloadLimit int64
 	// DefaultPooling is used when a request names none (default mean).
-	DefaultPooling model.Pooling
+	DefaultPooling encoder.Pooling
 	// Logger receives request and error logs (default slog.Default()).
 	Logger *slog.Logger
 	// Admin configures the admin API under /admin (disabled without a token).
@@ -124,7 +124,7 @@ func New(opts Options) (*Server, error) {
 		opts.PayloadLimit = DefaultPayloadLimit
 	}
 	if opts.DefaultPooling == "" {
-		opts.DefaultPooling = model.PoolMean
+		opts.DefaultPooling = encoder.PoolMean
 	}
 	if opts.MaxConcurrentRequests == 0 {
 		opts.MaxConcurrentRequests = DefaultMaxConcurrentRequests
@@ -137,7 +137,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("server: max client batch (%d), payload limit (%d), max concurrent requests (%d) and max request tokens (%d) must be positive",
 			opts.MaxClientBatch, opts.PayloadLimit, opts.MaxConcurrentRequests, opts.MaxRequestTokens)
 	}
-	if _, err := model.ParsePooling(string(opts.DefaultPooling)); err != nil {
+	if _, err := encoder.ParsePooling(string(opts.DefaultPooling)); err != nil {
 		return nil, fmt.Errorf("server: default pooling: %w", err)
 	}
 	if opts.Logger == nil {
@@ -173,7 +173,7 @@ func (s *Server) Load(ctx context.Context, cfg ModelConfig) error {
 	if err != nil {
 		return fmt.Errorf("load model: %w", err)
 	}
-	if s.opts.DefaultPooling == model.PoolPooler && !m.main.eng.Current().HasPooler() {
+	if s.opts.DefaultPooling == encoder.PoolPooler && !m.main.eng.Current().HasPooler() {
 		m.close(ctx)
 		return fmt.Errorf("load model: default pooling is pooler but %s has no pooler weights", cfg.Dir)
 	}

@@ -1,4 +1,4 @@
-package model
+package weights
 
 // Tensor is a dense float32 tensor as stored in a checkpoint, row-major.
 // Linear weights keep the checkpoint's [out, in] layout.

@@ -1,4 +1,4 @@
-package model
+package weights
 
 // Config is the typed subset of a Hugging Face RoBERTa config.json that the encoder needs.
 type Config struct {

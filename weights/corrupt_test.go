@@ -1,4 +1,4 @@
-package model
+package weights
 
 import (
 	"encoding/binary"
@@ -20,7 +20,7 @@ func TestLoadCorruptInputs(t *testing.T) {
 	weightgenDir := func(t *testing.T, c Config, edit func(map[string]*Tensor)) string {
 		dir := t.TempDir()
 		writeConfig(t, dir, c)
-		tensors := Weightgen(cfg, 0, WeightgenOptions{}).Tensors
+		tensors := Generate(cfg, 0, GenerateOptions{}).Tensors
 		if edit != nil {
 			edit(tensors)
 		}
@@ -37,7 +37,7 @@ func TestLoadCorruptInputs(t *testing.T) {
 		return dir
 	}
 	headTensors := func() map[string]*Tensor {
-		return Weightgen(cfg, 3, WeightgenOptions{NumLabels: 3}).Tensors
+		return Generate(cfg, 3, GenerateOptions{NumLabels: 3}).Tensors
 	}
 
 	cases := []struct {
@@ -335,7 +335,7 @@ func TestLoadSkipsBuffersAndMLMHead(t *testing.T) {
 	dir := t.TempDir()
 	writeConfig(t, dir, cfg)
 	tensors := map[string]*Tensor{}
-	for k, v := range Weightgen(cfg, 0, WeightgenOptions{Prefix: "roberta."}).Tensors {
+	for k, v := range Generate(cfg, 0, GenerateOptions{Prefix: "roberta."}).Tensors {
 		tensors["roberta."+k] = v
 	}
 	tensors["lm_head.bias"] = &Tensor{Shape: []int{cfg.VocabSize}, Data: make([]float32, cfg.VocabSize)}
@@ -346,7 +346,7 @@ func TestLoadSkipsBuffersAndMLMHead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameTensors(t, ck.Tensors, Weightgen(cfg, 0, WeightgenOptions{Prefix: "roberta."}).Tensors, nil)
+	sameTensors(t, ck.Tensors, Generate(cfg, 0, GenerateOptions{Prefix: "roberta."}).Tensors, nil)
 	if got, want := ck.IgnoredKeys(), []string{"lm_head.bias", "roberta.embeddings.position_ids"}; !slices.Equal(got, want) {
 		t.Errorf("IgnoredKeys = %v, want %v", got, want)
 	}

@@ -1,12 +1,14 @@
-package checkpoint
+package weights
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
-
-	"github.com/coldserve/coldserve/model"
 )
+
+// ErrDigestMismatch is the kind of *DigestMismatchError, for errors.Is.
+var ErrDigestMismatch = errors.New("digest mismatch")
 
 // DigestMismatchError says the loaded weights are not the ones the operator expected (422).
 type DigestMismatchError struct {
@@ -35,7 +37,7 @@ func ParseExpected(s string) (string, error) {
 
 // MatchDigest checks ck against an expected digest prefix accepted by ParseExpected. It
 // returns the full digest either way.
-func MatchDigest(ck *model.Checkpoint, expected string) (string, error) {
+func MatchDigest(ck *Checkpoint, expected string) (string, error) {
 	want, err := ParseExpected(expected)
 	if err != nil {
 		return "", err

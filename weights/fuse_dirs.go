@@ -1,4 +1,4 @@
-package checkpoint
+package weights
 
 import (
 	"errors"
@@ -6,37 +6,35 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-
-	"github.com/coldserve/coldserve/model"
 )
 
 // TokenizerFiles are the tokenizer files a Hugging Face checkpoint directory may carry;
 // WriteFused copies those present in the first source.
 var TokenizerFiles = []string{"tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"}
 
-// FuseDirs loads every source directory and fuses their encoders with model.Fuse (weights nil:
+// FuseDirs loads every source directory and fuses their encoders with Fuse (mix nil:
 // equal). It returns the fused checkpoint.
-func FuseDirs(dirs []string, weights []float64) (*model.Checkpoint, error) {
+func FuseDirs(dirs []string, mix []float64) (*Checkpoint, error) {
 	if len(dirs) == 0 {
 		return nil, errors.New("fuse: no sources")
 	}
-	cks := make([]*model.Checkpoint, len(dirs))
+	cks := make([]*Checkpoint, len(dirs))
 	for i, d := range dirs {
-		ck, err := model.Load(d)
+		ck, err := Load(d)
 		if err != nil {
 			return nil, fmt.Errorf("fuse: source %d: %w", i, err)
 		}
 		cks[i] = ck
 	}
-	return model.Fuse(cks, weights)
+	return Fuse(cks, mix)
 }
 
 // WriteFused writes ck as a Hugging Face directory out (config.json with model_type and
-// architectures, model.safetensors; see model.SaveDir) and copies the tokenizer files of
+// architectures, model.safetensors; see SaveDir) and copies the tokenizer files of
 // tokenizerDir into it, so transformers.AutoModel.from_pretrained(out) and
 // AutoTokenizer.from_pretrained(out) both work, and so does coldserve --model out.
-func WriteFused(out string, ck *model.Checkpoint, tokenizerDir string) error {
-	if err := model.SaveDir(out, ck); err != nil {
+func WriteFused(out string, ck *Checkpoint, tokenizerDir string) error {
+	if err := SaveDir(out, ck); err != nil {
 		return err
 	}
 	for _, name := range TokenizerFiles {

@@ -1,4 +1,4 @@
-package model
+package weights
 
 import (
 	"errors"
@@ -24,7 +24,7 @@ func TestFuseMatchesFloat64Mean(t *testing.T) {
 	cfg := tinyConfig(t)
 	var cks []*Checkpoint
 	for seed := range uint64(3) {
-		cks = append(cks, Weightgen(cfg, seed, WeightgenOptions{NumLabels: 3}))
+		cks = append(cks, Generate(cfg, seed, GenerateOptions{NumLabels: 3}))
 	}
 	cases := []struct {
 		name    string
@@ -83,7 +83,7 @@ func TestFuseMatchesFloat64Mean(t *testing.T) {
 }
 
 func TestFuseSingleIsIdentityOnEncoder(t *testing.T) {
-	ck := Weightgen(tinyConfig(t), 7, WeightgenOptions{})
+	ck := Generate(tinyConfig(t), 7, GenerateOptions{})
 	fused, err := Fuse([]*Checkpoint{ck}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -96,8 +96,8 @@ func TestFuseSingleIsIdentityOnEncoder(t *testing.T) {
 func TestFusePoolerOnlyIfAllHaveIt(t *testing.T) {
 	cfg := tinyConfig(t)
 	fused, err := Fuse([]*Checkpoint{
-		Weightgen(cfg, 0, WeightgenOptions{}),
-		Weightgen(cfg, 1, WeightgenOptions{NoPooler: true}),
+		Generate(cfg, 0, GenerateOptions{}),
+		Generate(cfg, 1, GenerateOptions{NoPooler: true}),
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -109,17 +109,17 @@ func TestFusePoolerOnlyIfAllHaveIt(t *testing.T) {
 
 func TestFuseErrors(t *testing.T) {
 	cfg := tinyConfig(t)
-	ok0 := Weightgen(cfg, 0, WeightgenOptions{})
-	ok1 := Weightgen(cfg, 1, WeightgenOptions{})
+	ok0 := Generate(cfg, 0, GenerateOptions{})
+	ok1 := Generate(cfg, 1, GenerateOptions{})
 	deeper := cfg
 	deeper.NumHiddenLayers = 3
 	wider := cfg
 	wider.IntermediateSize = 128
 	otherEps := cfg
 	otherEps.LayerNormEps = 1e-12
-	broken := Weightgen(cfg, 2, WeightgenOptions{})
+	broken := Generate(cfg, 2, GenerateOptions{})
 	delete(broken.Tensors, "encoder.layer.1.output.dense.bias")
-	nan := Weightgen(cfg, 3, WeightgenOptions{})
+	nan := Generate(cfg, 3, GenerateOptions{})
 	nan.Tensors["embeddings.LayerNorm.bias"].Data[5] = float32(math.NaN())
 
 	cases := []struct {
@@ -136,9 +136,9 @@ func TestFuseErrors(t *testing.T) {
 		{"infinite weight", []*Checkpoint{ok0, ok1}, []float64{math.Inf(1), 1}, nil, "weight 0"},
 		{"zero weights", []*Checkpoint{ok0, ok1}, []float64{0, 0}, nil, "sum"},
 		{"nil checkpoint", []*Checkpoint{ok0, nil}, nil, nil, "checkpoint 1"},
-		{"more layers", []*Checkpoint{ok0, Weightgen(deeper, 1, WeightgenOptions{})}, nil, isConfigField("num_hidden_layers"), "num_hidden_layers"},
-		{"wider FFN", []*Checkpoint{ok0, Weightgen(wider, 1, WeightgenOptions{})}, nil, isConfigField("intermediate_size"), "intermediate_size"},
-		{"other eps", []*Checkpoint{ok0, Weightgen(otherEps, 1, WeightgenOptions{})}, nil, isConfigField("layer_norm_eps"), "layer_norm_eps"},
+		{"more layers", []*Checkpoint{ok0, Generate(deeper, 1, GenerateOptions{})}, nil, isConfigField("num_hidden_layers"), "num_hidden_layers"},
+		{"wider FFN", []*Checkpoint{ok0, Generate(wider, 1, GenerateOptions{})}, nil, isConfigField("intermediate_size"), "intermediate_size"},
+		{"other eps", []*Checkpoint{ok0, Generate(otherEps, 1, GenerateOptions{})}, nil, isConfigField("layer_norm_eps"), "layer_norm_eps"},
 		{"missing tensor", []*Checkpoint{ok0, broken}, nil, isType[*MissingTensorError], "encoder.layer.1.output.dense.bias"},
 		{"NaN weights", []*Checkpoint{nan, ok0}, nil, isType[*NonFiniteError], "embeddings.LayerNorm.bias"},
 	}

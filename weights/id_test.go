@@ -1,4 +1,4 @@
-package model
+package weights
 
 import (
 	"regexp"
@@ -8,12 +8,12 @@ import (
 
 func TestCheckpointID(t *testing.T) {
 	cfg := tinyConfig(t)
-	base := Weightgen(cfg, 0, WeightgenOptions{})
+	base := Generate(cfg, 0, GenerateOptions{})
 	id := base.ID()
 	if !regexp.MustCompile(`^sha256:[0-9a-f]{12}$`).MatchString(id) {
 		t.Fatalf("ID %q is not sha256:<12 hex>", id)
 	}
-	if again := Weightgen(cfg, 0, WeightgenOptions{}).ID(); again != id {
+	if again := Generate(cfg, 0, GenerateOptions{}).ID(); again != id {
 		t.Errorf("same weights, different IDs: %s vs %s", again, id)
 	}
 	mutations := []struct {
@@ -27,11 +27,11 @@ func TestCheckpointID(t *testing.T) {
 			delete(c.Tensors, "pooler.dense.bias")
 		}},
 		{"tensor removed", func(c *Checkpoint) { delete(c.Tensors, "pooler.dense.bias") }},
-		{"other seed", func(c *Checkpoint) { *c = *Weightgen(cfg, 1, WeightgenOptions{}) }},
+		{"other seed", func(c *Checkpoint) { *c = *Generate(cfg, 1, GenerateOptions{}) }},
 	}
 	for _, m := range mutations {
 		t.Run(m.name, func(t *testing.T) {
-			c := Weightgen(cfg, 0, WeightgenOptions{})
+			c := Generate(cfg, 0, GenerateOptions{})
 			m.mutate(c)
 			if c.ID() == id {
 				t.Errorf("ID unchanged after changing %s", m.name)
@@ -47,7 +47,7 @@ func TestCheckpointIDCachedAndConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Weightgen(ck.Config, 0, WeightgenOptions{}).ID()
+	want := Generate(ck.Config, 0, GenerateOptions{}).ID()
 	var wg sync.WaitGroup
 	ids := make([]string, 8)
 	for i := range ids {

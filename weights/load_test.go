@@ -1,4 +1,4 @@
-package model
+package weights
 
 import (
 	"errors"
@@ -56,14 +56,14 @@ func TestLoadMatchesWeightgen(t *testing.T) {
 	cases := []struct {
 		name, dir  string
 		seed       uint64
-		opts       WeightgenOptions
+		opts       GenerateOptions
 		conv       func(float32) float32
 		wantPooler bool
 	}{
-		{"safetensors", tinyDir, 0, WeightgenOptions{}, nil, true},
-		{"pytorch bin", tinyBinDir, 0, WeightgenOptions{}, nil, true},
-		{"bf16 sharded", tinyBF16Dir, 0, WeightgenOptions{}, roundBF16, true},
-		{"sequence classification", tinySentimentDir, 3, WeightgenOptions{Prefix: "roberta.", NoPooler: true, NumLabels: 3}, nil, false},
+		{"safetensors", tinyDir, 0, GenerateOptions{}, nil, true},
+		{"pytorch bin", tinyBinDir, 0, GenerateOptions{}, nil, true},
+		{"bf16 sharded", tinyBF16Dir, 0, GenerateOptions{}, roundBF16, true},
+		{"sequence classification", tinySentimentDir, 3, GenerateOptions{Prefix: "roberta.", NoPooler: true, NumLabels: 3}, nil, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,7 +71,7 @@ func TestLoadMatchesWeightgen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := Weightgen(ck.Config, tc.seed, tc.opts)
+			want := Generate(ck.Config, tc.seed, tc.opts)
 			sameTensors(t, ck.Tensors, want.Tensors, tc.conv)
 			if ck.HasPooler() != tc.wantPooler {
 				t.Errorf("HasPooler = %v, want %v", ck.HasPooler(), tc.wantPooler)

@@ -1,4 +1,4 @@
-package model
+package weights
 
 import (
 	"path/filepath"
@@ -14,7 +14,7 @@ func TestPytorchBinStorageViews(t *testing.T) {
 	}
 	dir := t.TempDir()
 	writeConfig(t, dir, sent)
-	want := Weightgen(sent, 9, WeightgenOptions{NumLabels: 3}).Tensors
+	want := Generate(sent, 9, GenerateOptions{NumLabels: 3}).Tensors
 	headBin(t, dir, want, nil)
 	ck, err := LoadHead(dir)
 	if err != nil {

@@ -1,4 +1,4 @@
-package model
+package weights
 
 import (
 	"encoding/json"
@@ -81,13 +81,6 @@ func SaveDir(dir string, ck *Checkpoint) error {
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
 	return nil
-}
-
-// WriteWeightgenDir writes the weightgen checkpoint of cfg's geometry for seed to dir, for
-// tests and benchmarks that need a checkpoint on disk (a full roberta-base is about 500 MB):
-// it is SaveDir(dir, Weightgen(cfg, seed, opts)).
-func WriteWeightgenDir(dir string, cfg Config, seed uint64, opts WeightgenOptions) error {
-	return SaveDir(dir, Weightgen(cfg, seed, opts))
 }
 
 var headKeySet = func() map[string]struct{} {

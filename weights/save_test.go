@@ -1,4 +1,4 @@
-package model
+package weights
 
 import (
 	"os"
@@ -90,7 +90,7 @@ func TestSaveDirRoundTrip(t *testing.T) {
 // TestSaveDirAddsLabels: a head without id2label gets HF's default names for its real width,
 // so transformers reads the right num_labels.
 func TestSaveDirAddsLabels(t *testing.T) {
-	ck := Weightgen(tinyConfig(t), 4, WeightgenOptions{Prefix: "roberta.", NoPooler: true, NumLabels: 5})
+	ck := Generate(tinyConfig(t), 4, GenerateOptions{Prefix: "roberta.", NoPooler: true, NumLabels: 5})
 	dir := t.TempDir()
 	if err := SaveDir(dir, ck); err != nil {
 		t.Fatal(err)
@@ -107,18 +107,18 @@ func TestSaveDirAddsLabels(t *testing.T) {
 func TestWriteWeightgenDir(t *testing.T) {
 	cfg := tinyConfig(t)
 	dir := t.TempDir()
-	if err := WriteWeightgenDir(dir, cfg, 11, WeightgenOptions{}); err != nil {
+	if err := WriteGenerated(dir, cfg, 11, GenerateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	ck, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameTensors(t, ck.Tensors, Weightgen(cfg, 11, WeightgenOptions{}).Tensors, nil)
+	sameTensors(t, ck.Tensors, Generate(cfg, 11, GenerateOptions{}).Tensors, nil)
 }
 
 func TestSaveDirRejectsInvalid(t *testing.T) {
-	ck := Weightgen(tinyConfig(t), 0, WeightgenOptions{})
+	ck := Generate(tinyConfig(t), 0, GenerateOptions{})
 	delete(ck.Tensors, "embeddings.LayerNorm.weight")
 	dir := filepath.Join(t.TempDir(), "out")
 	err := SaveDir(dir, ck)

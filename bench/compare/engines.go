@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"github.com/coldserve/coldserve/bench/internal/cleantime"
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/encoder"
 )
 
 // inproc is an engine timed inside this process, one shape at a time (ours, ONNX Runtime).
@@ -29,7 +29,7 @@ type inproc interface {
 }
 
 // oursEngine is coldserve's encoder, exactly as bench/encoder times it.
-type oursEngine struct{ enc *model.Encoder }
+type oursEngine struct{ enc *encoder.Encoder }
 
 func (o oursEngine) bench(ids [][]int32, opts cleantime.Options) (cleantime.Result, error) {
 	ctx := context.Background()
@@ -96,8 +96,8 @@ type torchEngine struct {
 }
 
 // torchDType is torch_peer.py's name for d.
-func torchDType(d model.DType) string {
-	if d == model.BFloat16 {
+func torchDType(d encoder.DType) string {
+	if d == encoder.BFloat16 {
 		return "bf16"
 	}
 	return "fp32"

@@ -32,8 +32,9 @@ import (
 
 	"github.com/coldserve/coldserve/bench/internal/cleantime"
 	"github.com/coldserve/coldserve/bench/internal/shapes"
+	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/internal/kernels"
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/weights"
 )
 
 const defaultShapes = "1x16,1x128,8x128,32x128,4x512"
@@ -54,7 +55,7 @@ type options struct {
 	jsonOut       string
 	mdOut         string
 	keepContended bool
-	dtype         model.DType // ours and torch; ONNX Runtime stays float32
+	dtype         encoder.DType // ours and torch; ONNX Runtime stays float32
 }
 
 func main() {
@@ -97,7 +98,7 @@ func main() {
 		fatal(fmt.Errorf("-check %q: want one BATCHxSEQ", *check))
 	}
 	o.check = cs[0]
-	if o.dtype, err = model.ParseDType(*dtype); err != nil {
+	if o.dtype, err = encoder.ParseDType(*dtype); err != nil {
 		fatal(fmt.Errorf("-dtype: %w", err))
 	}
 	if o.passes < 1 || o.threads < 1 {
@@ -149,8 +150,8 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 	st := runState{started: time.Now().UTC(), checkOK: true}
 	logw := os.Stderr
 	kernels.SetThreads(o.threads)
-	cfg := model.RobertaBaseConfig()
-	ck := model.Weightgen(cfg, 0, model.WeightgenOptions{})
+	cfg := weights.RobertaBaseConfig()
+	ck := weights.Generate(cfg, 0, weights.GenerateOptions{})
 	digest := ck.Digest() // hashes every weight: once (Weightgen's checkpoint does not memoise it)
 	st.ckID = "sha256:" + digest[:12]
 	st.ckDir = filepath.Join(o.cacheDir, "roberta-base-weightgen-s0")
@@ -240,12 +241,12 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 		st.onnxPath = ""
 	}
 
-	enc, err := model.NewEncoder(ck, model.EncoderOptions{DType: o.dtype})
+	enc, err := encoder.NewEncoder(ck, encoder.EncoderOptions{DType: o.dtype})
 	if err != nil {
 		return false, err
 	}
 	oursE := oursEngine{enc: enc}
-	ours.Info = fmt.Sprintf("coldserve encoder (package model, %s, BLAS %s), %d threads, in process", o.dtype, kernels.BLAS,
+	ours.Info = fmt.Sprintf("coldserve encoder (package encoder, %s, BLAS %s), %d threads, in process", o.dtype, kernels.BLAS,
 		o.threads)
 
 	// Outputs must agree before their speeds mean anything.
@@ -258,7 +259,7 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 		case errA != nil || errB != nil || errD != nil:
 			st.checkOK = false
 			st.checkNote = fmt.Sprintf("FAIL: %v", firstErr(errA, errB, errD))
-		case o.dtype != model.Float32:
+		case o.dtype != encoder.Float32:
 			st.checkNote = fmt.Sprintf("max |ours (%s) − ORT (float32)| = %.3g, reported only (model's TestBaseGoldenBF16 checks bf16 accuracy)", o.dtype, d)
 		case d <= o.tol:
 			st.checkNote = fmt.Sprintf("max |ours − ORT| = %.2g (tol %.0e) PASS", d, o.tol)
@@ -319,7 +320,7 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 			}
 		}
 		for i, s := range o.shapes {
-			ids := model.SyntheticIDs(cfg, s.Batch, s.Seq)
+			ids := encoder.SyntheticIDs(cfg, s.Batch, s.Seq)
 			for _, x := range order {
 				if x.e == nil || ctx.Err() != nil {
 					continue
@@ -389,8 +390,8 @@ func checkLen(seq int) int { return max(2, seq*3/4) }
 
 // checkIDs is SyntheticIDs for s with every odd row cut to checkLen (ending in </s>), so the
 // check covers a padded batch on ONNX Runtime's side.
-func checkIDs(cfg model.Config, s shape) [][]int32 {
-	ids := model.SyntheticIDs(cfg, s.Batch, s.Seq)
+func checkIDs(cfg weights.Config, s shape) [][]int32 {
+	ids := encoder.SyntheticIDs(cfg, s.Batch, s.Seq)
 	for b := 1; b < len(ids); b += 2 {
 		n := checkLen(s.Seq)
 		ids[b] = append(ids[b][:n-1:n-1], int32(cfg.EosTokenID))
@@ -435,7 +436,7 @@ func renderReport(o options, st runState, engines []*engineReport, rows []shapeS
 		keep = "ours and ORT keep contended runs (torch drops them)"
 	}
 	fmt.Fprintf(&b, "- **Timing:** passes: %d; per pass and shape %d warm-up, median of %d clean runs (max %gs/shape), %s; "+
-		"QUIET_WAIT=%gs. Inputs: model.SyntheticIDs, all-ones mask (torch: its own random ids, same shapes). "+
+		"QUIET_WAIT=%gs. Inputs: encoder.SyntheticIDs, all-ones mask (torch: its own random ids, same shapes). "+
 		"Order: ours and ORT back to back per shape, which goes first swapping every pass; torch after them in passes 1, 3, …, before them in 2, 4, ….\n",
 		o.passes, o.timing.Warmup, o.timing.Runs, o.timing.MaxSeconds.Seconds(), keep, o.timing.QuietWait.Seconds())
 	b.WriteString("\nTokens/s: median over passes of each pass's median (min–max over passes). " +

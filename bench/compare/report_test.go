@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/encoder"
+	"github.com/coldserve/coldserve/weights"
 )
 
 func TestSummarize(t *testing.T) {
@@ -126,9 +127,9 @@ func TestMaxAbsDiff(t *testing.T) {
 }
 
 func TestCheckIDsCutsOddRows(t *testing.T) {
-	cfg := model.RobertaBaseConfig()
+	cfg := weights.RobertaBaseConfig()
 	ids := checkIDs(cfg, shape{Batch: 3, Seq: 16})
-	full := model.SyntheticIDs(cfg, 3, 16)
+	full := encoder.SyntheticIDs(cfg, 3, 16)
 	for b, want := range []int{16, 12, 16} {
 		row := ids[b]
 		if len(row) != want || row[0] != int32(cfg.BosTokenID) || row[len(row)-1] != int32(cfg.EosTokenID) {
@@ -186,9 +187,9 @@ func TestShellQuote(t *testing.T) {
 
 func TestTorchDType(t *testing.T) {
 	for _, tc := range []struct {
-		in   model.DType
+		in   encoder.DType
 		want string
-	}{{model.Float32, "fp32"}, {model.BFloat16, "bf16"}} {
+	}{{encoder.Float32, "fp32"}, {encoder.BFloat16, "bf16"}} {
 		if got := torchDType(tc.in); got != tc.want {
 			t.Errorf("torchDType(%s) = %s, want %s", tc.in, got, tc.want)
 		}

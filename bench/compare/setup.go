@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // repoRoot is the nearest directory at or above the working directory holding go.mod, or "".
@@ -50,22 +50,22 @@ func defaultCacheDir(root string) string {
 // (config.json + model.safetensors). A directory already there is reused when it loads to the
 // same tensors (same digest) and geometry; otherwise it is rewritten. SaveDir writes the weights before config.json, so an
 // interrupted write is seen as absent, not as a complete checkpoint.
-func ensureCheckpoint(dir string, ck *model.Checkpoint, digest string) (reused bool, err error) {
+func ensureCheckpoint(dir string, ck *weights.Checkpoint, digest string) (reused bool, err error) {
 	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
-		got, err := model.Load(dir)
+		got, err := weights.Load(dir)
 		if err == nil && got.Digest() == digest && sameGeometry(got.Config, ck.Config) {
 			return true, nil
 		}
 		slog.Info("cached checkpoint is stale or unreadable; rewriting it", "dir", dir, "load_err", err)
 	}
-	if err := model.SaveDir(dir, ck); err != nil {
+	if err := weights.SaveDir(dir, ck); err != nil {
 		return false, fmt.Errorf("write checkpoint: %w", err)
 	}
 	return false, nil
 }
 
 // sameGeometry compares configs, ignoring what SaveDir fills in (model type, architectures).
-func sameGeometry(a, b model.Config) bool {
+func sameGeometry(a, b weights.Config) bool {
 	a.ModelType, a.Architectures, b.ModelType, b.Architectures = "", nil, "", nil
 	return reflect.DeepEqual(a, b)
 }

@@ -16,8 +16,9 @@ import (
 
 	"github.com/coldserve/coldserve/bench/internal/cleantime"
 	"github.com/coldserve/coldserve/bench/internal/shapes"
+	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/internal/kernels"
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/weights"
 )
 
 type shapeResult struct {
@@ -53,9 +54,9 @@ func run(spec string, opts cleantime.Options, threads int, jsonOut string) error
 		return err
 	}
 	kernels.SetThreads(threads)
-	cfg := model.RobertaBaseConfig()
+	cfg := weights.RobertaBaseConfig()
 	t0 := time.Now()
-	enc, err := model.NewEncoder(model.Weightgen(cfg, 0, model.WeightgenOptions{}), model.EncoderOptions{})
+	enc, err := encoder.NewEncoder(weights.Generate(cfg, 0, weights.GenerateOptions{}), encoder.EncoderOptions{})
 	if err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func run(spec string, opts cleantime.Options, threads int, jsonOut string) error
 	var results []shapeResult
 	for _, sh := range shapeList {
 		s := sh.String()
-		ids := model.SyntheticIDs(cfg, sh.Batch, sh.Seq)
+		ids := encoder.SyntheticIDs(cfg, sh.Batch, sh.Seq)
 		ctx := context.Background()
 		r, err := cleantime.Bench(func() error { _, err := enc.Forward(ctx, ids); return err }, opts)
 		if err != nil {

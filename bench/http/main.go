@@ -3,7 +3,7 @@
 //
 //   - throughput: C concurrent clients POST /v1/embed with one text of 1–62 words (3–64 tokens
 //     with <s> and </s>) each, for a bounded time; tokens/s and p50/p99 latency, against
-//     model.Encoder.Forward on batches of the server's mean batch size drawn from the same
+//     encoder.Encoder.Forward on batches of the server's mean batch size drawn from the same
 //     length mix;
 //   - latency: one 16-token request at a time on the idle server, against a raw 1×16 forward;
 //   - memory: VmRSS before and after, the weight bytes, and an optional soak under load.
@@ -37,9 +37,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/internal/kernels"
-	"github.com/coldserve/coldserve/model"
 	"github.com/coldserve/coldserve/server"
+	"github.com/coldserve/coldserve/weights"
 )
 
 type config struct {
@@ -127,7 +128,7 @@ func run(c config) error {
 	}
 	tLoad := time.Now()
 	if err := srv.Load(ctx, server.ModelConfig{Dir: dir, MaxBatchTokens: c.maxBatchTokens, BatchWait: c.batchWait,
-		Encoder: model.EncoderOptions{Workers: c.workers}}); err != nil {
+		Encoder: encoder.EncoderOptions{Workers: c.workers}}); err != nil {
 		return err
 	}
 	fmt.Printf("# server loaded the checkpoint in %v (%s)\n", time.Since(tLoad).Round(time.Millisecond), c.gc[0].label)
@@ -143,7 +144,7 @@ func run(c config) error {
 	rssServer := readRSS()
 
 	// The raw encoder: the same weights loaded again (its memory is released before the soak).
-	ck, err := model.Load(dir)
+	ck, err := weights.Load(dir)
 	if err != nil {
 		return err
 	}
@@ -152,7 +153,7 @@ func run(c config) error {
 		weightBytes += 4 * int64(len(t.Data))
 	}
 	cfg := ck.Config
-	raw, err := model.NewEncoder(ck, model.EncoderOptions{Workers: 1})
+	raw, err := encoder.NewEncoder(ck, encoder.EncoderOptions{Workers: 1})
 	if err != nil {
 		return err
 	}
@@ -234,7 +235,7 @@ func run(c config) error {
 
 // runRepeat is one alternating round under GC setting g: HTTP load, raw mix at the server's
 // mean batch, raw 1×16, idle 16-token requests.
-func runRepeat(ctx context.Context, c config, g gcSetting, cl *client, raw *model.Encoder, gen *textGen) (repeat, error) {
+func runRepeat(ctx context.Context, c config, g gcSetting, cl *client, raw *encoder.Encoder, gen *textGen) (repeat, error) {
 	g.apply()
 	runtime.GC() // start each setting from a collected heap
 	var rep repeat
@@ -276,7 +277,7 @@ func labels(gc []gcSetting) string {
 
 // buildCheckpoint writes the weightgen roberta-base checkpoint and copies the tokenizer files.
 func buildCheckpoint(dir, tokDir string) error {
-	if err := model.WriteWeightgenDir(dir, model.RobertaBaseConfig(), 0, model.WeightgenOptions{}); err != nil {
+	if err := weights.WriteGenerated(dir, weights.RobertaBaseConfig(), 0, weights.GenerateOptions{}); err != nil {
 		return fmt.Errorf("write checkpoint: %w", err)
 	}
 	for _, name := range []string{"vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"} {
@@ -296,6 +297,6 @@ func buildCheckpoint(dir, tokDir string) error {
 
 // activationBytes is the scratch one worker holds for a batch of n tokens (the encoder's own
 // bound, attention scores of a longest possible sequence included).
-func activationBytes(cfg model.Config, n int) int64 {
-	return model.ScratchBytes(cfg, model.Float32, n, min(n, cfg.MaxPositionEmbeddings-cfg.PadTokenID-1))
+func activationBytes(cfg weights.Config, n int) int64 {
+	return encoder.ScratchBytes(cfg, encoder.Float32, n, min(n, cfg.MaxPositionEmbeddings-cfg.PadTokenID-1))
 }

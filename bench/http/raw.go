@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/encoder"
 )
 
 // rawResult is the raw encoder on the load test's length mix.
@@ -19,7 +19,7 @@ func (r rawResult) tokensPerSec() float64 { return float64(r.tokens) / r.elapsed
 
 // rawMix calls Forward on batches of n texts of 1..maxWords words (the mix n clients send)
 // for about d, and counts real tokens.
-func rawMix(ctx context.Context, enc *model.Encoder, g *textGen, n, maxWords int, d time.Duration) (rawResult, error) {
+func rawMix(ctx context.Context, enc *encoder.Encoder, g *textGen, n, maxWords int, d time.Duration) (rawResult, error) {
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	var res rawResult
 	start := time.Now()
@@ -40,7 +40,7 @@ func rawMix(ctx context.Context, enc *model.Encoder, g *textGen, n, maxWords int
 }
 
 // rawSingle times n forwards of one 16-token sequence.
-func rawSingle(ctx context.Context, enc *model.Encoder, g *textGen, n int) ([]time.Duration, error) {
+func rawSingle(ctx context.Context, enc *encoder.Encoder, g *textGen, n int) ([]time.Duration, error) {
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 16))
 	lat := make([]time.Duration, 0, n)
 	for range n {

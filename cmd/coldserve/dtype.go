@@ -6,13 +6,13 @@ import (
 
 	"golang.org/x/sys/cpu"
 
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/encoder"
 )
 
-// Compute dtypes of --dtype: model.DType's names.
+// Compute dtypes of --dtype: encoder.DType's names.
 const (
-	dtypeFloat32 = string(model.Float32)
-	dtypeBF16    = string(model.BFloat16)
+	dtypeFloat32 = string(encoder.Float32)
+	dtypeBF16    = string(encoder.BFloat16)
 )
 
 // cpuFeatures are the instruction-set extensions a bfloat16 encoder could use. They are a
@@ -51,7 +51,7 @@ func (f cpuFeatures) missingBF16() []string {
 // checkDType validates --dtype against the CPU and the build. float32 always runs. bf16 needs
 // AVX512-BF16 or AMX-BF16: without them start-up fails naming what is missing, rather than
 // emulating bfloat16 in float32 (slower than float32, and not what the operator asked for).
-// With them, support (model.BFloat16Support) must agree: it fails in a build without oneDNN
+// With them, support (encoder.BFloat16Support) must agree: it fails in a build without oneDNN
 // or where oneDNN has no bfloat16 matmul for this CPU.
 func checkDType(dtype string, f cpuFeatures, support func() error) error {
 	switch dtype {

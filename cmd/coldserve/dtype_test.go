@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/encoder"
 )
 
 // checkDType on injected CPUs and builds: float32 always runs; bf16 fails naming the missing
@@ -92,7 +92,7 @@ func TestParseServeDTypeAndCache(t *testing.T) {
 	}
 	// bf16 runs only where the CPU and the build both support it; elsewhere the error names why.
 	_, err = parseServe([]string{"--model", "demo", "--dtype", "bf16"}, env(nil), io.Discard)
-	hostOK := hostCPU().hasBF16() && model.BFloat16Support() == nil
+	hostOK := hostCPU().hasBF16() && encoder.BFloat16Support() == nil
 	if (err == nil) != hostOK || (err != nil && !strings.Contains(err.Error(), "--dtype bf16")) {
 		t.Errorf("--dtype bf16 on this host (bf16 supported: %v): %v", hostOK, err)
 	}

@@ -10,12 +10,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/coldserve/coldserve/checkpoint"
 	"github.com/coldserve/coldserve/hub"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // fuse runs `coldserve fuse --out DIR [--weights w1,w2,...] SRC...`: ColD Fusion's fuse step
-// (model.Fuse: the weighted mean of the sources' encoder parameters) written as a Hugging Face
+// (weights.Fuse: the weighted mean of the sources' encoder parameters) written as a Hugging Face
 // directory with the first source's tokenizer files. A SRC may be a local directory or a Hub
 // id (downloaded like --model).
 func fuse(ctx context.Context, args []string, stderr io.Writer) error {
@@ -41,13 +41,13 @@ func fuse(ctx context.Context, args []string, stderr io.Writer) error {
 	case len(weightList) > 0 && len(weightList) != len(srcs):
 		return fmt.Errorf("fuse: %d weights for %d sources", len(weightList), len(srcs))
 	}
-	var weights []float64
+	var mix []float64
 	for _, w := range weightList {
 		v, err := strconv.ParseFloat(w, 64)
 		if err != nil {
 			return fmt.Errorf("fuse: weight %q: %w", w, err)
 		}
-		weights = append(weights, v)
+		mix = append(mix, v)
 	}
 	dirs := make([]string, len(srcs))
 	var client *hub.Client
@@ -70,11 +70,11 @@ func fuse(ctx context.Context, args []string, stderr io.Writer) error {
 		dirs[i] = dir
 	}
 	start := time.Now()
-	ck, err := checkpoint.FuseDirs(dirs, weights)
+	ck, err := weights.FuseDirs(dirs, mix)
 	if err != nil {
 		return err
 	}
-	if err := checkpoint.WriteFused(*out, ck, dirs[0]); err != nil {
+	if err := weights.WriteFused(*out, ck, dirs[0]); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "fused %d checkpoints into %s: checkpoint %s (%.2fs)\n", len(srcs), *out, ck.ID(), time.Since(start).Seconds())

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/coldserve/coldserve/hub/hubtest"
-	"github.com/coldserve/coldserve/model"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // startServe runs `coldserve serve args...` until the test ends and returns its base URL once
@@ -134,14 +134,14 @@ func TestServeFromHub(t *testing.T) {
 
 func TestFuseCommand(t *testing.T) {
 	dir := t.TempDir()
-	cfg, err := model.LoadConfig("../../testdata/models/tiny-roberta/config.json")
+	cfg, err := weights.LoadConfig("../../testdata/models/tiny-roberta/config.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var srcs []string
 	for seed := uint64(0); seed < 3; seed++ {
 		d := filepath.Join(dir, "seed"+string(rune('0'+seed)))
-		if err := model.WriteWeightgenDir(d, cfg, seed, model.WeightgenOptions{}); err != nil {
+		if err := weights.WriteGenerated(d, cfg, seed, weights.GenerateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		srcs = append(srcs, d)
@@ -152,15 +152,15 @@ func TestFuseCommand(t *testing.T) {
 	if err := run(context.Background(), append([]string{"fuse", "--out", out, "--weights", "1,1,1"}, srcs...), env(nil), &logs, nil); err != nil {
 		t.Fatalf("fuse: %v\n%s", err, logs.String())
 	}
-	ck, err := model.Load(out)
+	ck, err := weights.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cks := []*model.Checkpoint{}
+	cks := []*weights.Checkpoint{}
 	for seed := uint64(0); seed < 3; seed++ {
-		cks = append(cks, model.Weightgen(cfg, seed, model.WeightgenOptions{}))
+		cks = append(cks, weights.Generate(cfg, seed, weights.GenerateOptions{}))
 	}
-	want, err := model.Fuse(cks, nil)
+	want, err := weights.Fuse(cks, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

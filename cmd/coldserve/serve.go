@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/coldserve/coldserve/checkpoint"
+	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/engine"
 	"github.com/coldserve/coldserve/hub"
-	"github.com/coldserve/coldserve/model"
 	"github.com/coldserve/coldserve/server"
 )
 
@@ -106,10 +106,10 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if c.model == "" {
 		return c, errors.New(`--model is required: a local checkpoint directory, or "demo"`)
 	}
-	if _, err := model.ParsePooling(c.pooling); err != nil {
+	if _, err := encoder.ParsePooling(c.pooling); err != nil {
 		return c, fmt.Errorf("--pooling: %w", err)
 	}
-	if err := checkDType(c.dtype, hostCPU(), model.BFloat16Support); err != nil {
+	if err := checkDType(c.dtype, hostCPU(), encoder.BFloat16Support); err != nil {
 		return c, err
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
@@ -257,7 +257,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	srv, err := server.New(server.Options{
 		MaxClientBatch:        c.maxClientBatch,
 		PayloadLimit:          int64(c.payloadLimit),
-		DefaultPooling:        model.Pooling(c.pooling),
+		DefaultPooling:        encoder.Pooling(c.pooling),
 		Logger:                log,
 		Admin:                 server.AdminOptions{Token: c.adminToken, Sources: resolver},
 		CacheBytes:            cacheOption(int64(c.cacheBytes.byteSize)),
@@ -295,7 +295,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 				MaxInputTokens: c.maxInputTokens, MaxBatchTokens: c.maxBatchTokens,
 				Queue:     server.QueueLimits{Sequences: c.maxQueue, Tokens: c.maxQueueTokens, Wait: c.maxQueueWait},
 				BatchWait: c.batchWait,
-				Encoder:   model.EncoderOptions{Workers: c.workers, DType: model.DType(c.dtype)},
+				Encoder:   encoder.EncoderOptions{Workers: c.workers, DType: encoder.DType(c.dtype)},
 			})
 		}
 		switch {

@@ -1,4 +1,4 @@
-package model
+package weightgen
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 // TestWeightgenMatchesReference checks the port bit for bit against weightgen_check.json,
 // written by the Python reference.
 func TestWeightgenMatchesReference(t *testing.T) {
-	raw, err := os.ReadFile("../testdata/golden/weightgen_check.json")
+	raw, err := os.ReadFile("../../testdata/golden/weightgen_check.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestWeightgenMatchesReference(t *testing.T) {
 		if !ok {
 			t.Fatalf("no seed known for %q", key)
 		}
-		got := WeightgenTensor(key, len(values), seed)
+		got := Tensor(key, len(values), seed)
 		for i := range values {
 			if got[i] != values[i] {
 				t.Errorf("%s[%d] = %.9g, want %.9g", key, i, got[i], values[i])
