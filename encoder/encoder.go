@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync"
 
-	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"gorgonia.org/tensor"
 
 	"github.com/coldserve/coldserve/internal/kernels"
@@ -64,11 +64,13 @@ type Encoder struct {
 }
 
 // worker is one goroutine's worth of machinery: per-layer weight headers, scratch memory
-// and the compiled single-layer machines keyed by the batch's total number of tokens.
+// and the compiled single-layer machines keyed by the batch's total number of tokens. A worker
+// belongs to one goroutine at a time (it is taken from and returned to Encoder.workers), so
+// its machine cache needs no lock: simplelru, not the locked lru.Cache.
 type worker struct {
 	weights  [][numLayerParams]*tensor.Dense
 	sc       *scratch
-	machines *lru.Cache[int, *layerMachine]
+	machines *simplelru.LRU[int, *layerMachine]
 }
 
 // NewEncoder prepares ck's encoder. It checks the config and every tensor's shape; the
@@ -119,7 +121,7 @@ func (e *Encoder) newWorker(cacheSize int) (*worker, error) {
 		}
 		wk.weights = append(wk.weights, ds)
 	}
-	cache, err := lru.NewWithEvict(cacheSize, func(_ int, m *layerMachine) { m.close() })
+	cache, err := simplelru.NewLRU(cacheSize, func(_ int, m *layerMachine) { m.close() })
 	if err != nil {
 		return nil, fmt.Errorf("machine cache: %w", err)
 	}
