@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +36,7 @@ func (e *OutputExistsError) Is(target error) bool { return target == ErrOutputEx
 // is private: the Hub answers 401 for both) or an offline cache lacks it, else ErrHubUnavailable.
 func (e *HubError) Is(target error) bool {
 	var httpErr *hub.HTTPError
-	missing := errors.Is(e.Err, hub.ErrNotCached) || errors.As(e.Err, &httpErr) && (httpErr.StatusCode == http.StatusNotFound || httpErr.StatusCode == http.StatusUnauthorized)
+	missing := errors.Is(e.Err, hub.ErrNotCached) || errors.As(e.Err, &httpErr) && httpErr.Missing()
 	if missing {
 		return target == ErrNotFound
 	}

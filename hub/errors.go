@@ -71,6 +71,12 @@ func (e *HTTPError) hint() string {
 	return ""
 }
 
+// Missing reports whether the Hub said the repository, revision or file is not there: a 404,
+// or the 401 it gives for private and nonexistent repositories alike.
+func (e *HTTPError) Missing() bool {
+	return e.StatusCode == http.StatusNotFound || e.StatusCode == http.StatusUnauthorized
+}
+
 // Temporary reports whether retrying later may succeed (5xx and 429). Such
 // errors, like network errors, make Snapshot fall back to the cache.
 func (e *HTTPError) Temporary() bool {

@@ -1,0 +1,146 @@
+package coldserve_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/coldserve/coldserve/"
+
+// layers is the layout, bottom up: each package and the packages of this module it may
+// import. Data flows one way (front ends → inference core → engine and encoder → kernels), so
+// an import that reverses an arrow, or a package missing here, fails TestLayout. Tools
+// (cmd/, bench/) sit on top and may import anything.
+var layers = map[string][]string{
+	"api":                {},
+	"docs":               {},
+	"engine":             {},
+	"hub":                {},
+	"hub/hubtest":        {},
+	"tokenizer":          {},
+	"internal/kernels":   {},
+	"internal/weightgen": {},
+	"weights":            {"internal/weightgen"},
+	"encoder":            {"internal/kernels", "weights"},
+	"checkpoint":         {"hub", "weights", "encoder"},
+	"inference":          {"api", "checkpoint", "encoder", "engine", "hub", "tokenizer", "weights"},
+	"server":             {"api", "checkpoint", "docs", "encoder", "engine", "hub", "inference", "tokenizer", "weights"},
+}
+
+// computeOnly are the packages below the front ends: they never speak HTTP, so the same core
+// can serve any protocol (hub is not among them: it is an HTTP client by nature).
+var computeOnly = []string{"engine", "tokenizer", "internal/kernels", "internal/weightgen", "weights", "encoder", "checkpoint", "inference"}
+
+var httpImports = []string{"net/http", "github.com/gin-gonic/gin"}
+
+func TestLayout(t *testing.T) {
+	imports := moduleImports(t)
+	for pkg, deps := range imports {
+		if strings.HasPrefix(pkg, "cmd/") || strings.HasPrefix(pkg, "bench/") {
+			continue
+		}
+		t.Run(pkg, func(t *testing.T) {
+			for _, v := range violations(pkg, deps) {
+				t.Error(v)
+			}
+		})
+	}
+}
+
+// violations says what is wrong with pkg importing deps.
+func violations(pkg string, deps []string) []string {
+	allowed, known := layers[pkg]
+	if !known {
+		return []string{"package " + pkg + " is not in the layout: add it to layers with the packages it may import"}
+	}
+	var out []string
+	for _, dep := range deps {
+		if local, ok := strings.CutPrefix(dep, module); ok && !slices.Contains(allowed, local) {
+			out = append(out, pkg+" imports "+local+", which the layout does not allow")
+		}
+		if slices.Contains(computeOnly, pkg) && (slices.Contains(httpImports, dep) || strings.HasPrefix(dep, "github.com/gin-gonic/")) {
+			out = append(out, pkg+" imports "+dep+": compute never imports HTTP")
+		}
+	}
+	return out
+}
+
+// The check itself must catch a reversed arrow, HTTP below the front ends and an unknown package.
+func TestLayoutViolations(t *testing.T) {
+	tests := []struct {
+		pkg  string
+		deps []string
+		bad  bool
+	}{
+		{"encoder", []string{module + "internal/kernels", module + "weights", "fmt"}, false},
+		{"encoder", []string{module + "inference"}, true},
+		{"weights", []string{module + "encoder"}, true},
+		{"inference", []string{"github.com/gin-gonic/gin"}, true},
+		{"engine", []string{"net/http"}, true},
+		{"server", []string{"net/http", module + "inference"}, false},
+		{"newpkg", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pkg+" "+strings.Join(tt.deps, ","), func(t *testing.T) {
+			if got := violations(tt.pkg, tt.deps); (len(got) > 0) != tt.bad {
+				t.Errorf("violations = %q, want bad=%v", got, tt.bad)
+			}
+		})
+	}
+}
+
+// moduleImports lists, for every package directory of the module, the imports of its
+// non-test Go files (all build tags: a cgo-only file counts as much as a pure-Go one).
+func moduleImports(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		pkg := filepath.ToSlash(filepath.Dir(path))
+		for _, imp := range f.Imports {
+			p, err := strconv.Unquote(imp.Path.Value)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(out[pkg], p) {
+				out[pkg] = append(out[pkg], p)
+			}
+		}
+		if _, ok := out[pkg]; !ok {
+			out[pkg] = nil
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) < len(layers)/2 {
+		t.Fatalf("found only %d packages: is the test running at the module root?", len(out))
+	}
+	if _, err := os.Stat("go.mod"); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
