@@ -128,7 +128,7 @@ func forwardItems(t testing.TB, e *Encoder, items []goldenItem, batch []int) *Ou
 // loadModel loads a checkpoint directory of testdata/models.
 func loadModel(t testing.TB, dir string) *weights.Checkpoint {
 	t.Helper()
-	ck, err := weights.Load(filepath.Join("..", "testdata", "models", dir))
+	ck, err := weights.Load(t.Context(), filepath.Join("..", "testdata", "models", dir))
 	if err != nil {
 		t.Fatal(err)
 	}

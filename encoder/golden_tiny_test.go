@@ -19,7 +19,7 @@ func tinyCompare(poolings ...Pooling) goldenCompare {
 func TestTinyGolden(t *testing.T) {
 	e := mustEncoder(t, tinyCheckpoint(t), EncoderOptions{})
 	// The sentiment head alone (LoadHead skips its encoder), attached to tiny-roberta.
-	headCk, err := weights.LoadHead(filepath.Join("..", "testdata", "models", "tiny-roberta-sentiment"))
+	headCk, err := weights.LoadHead(t.Context(), filepath.Join("..", "testdata", "models", "tiny-roberta-sentiment"))
 	if err != nil {
 		t.Fatal(err)
 	}

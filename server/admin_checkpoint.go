@@ -69,7 +69,7 @@ func (s *Server) handleCheckpointSwap(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	ck, err := weights.Load(res.Dir)
+	ck, err := weights.Load(ctx, res.Dir)
 	if err != nil {
 		s.fail(c, sourceError(err))
 		return
@@ -141,10 +141,10 @@ func (s *Server) handleRollback(c *gin.Context) {
 	)
 	tokDir := prev.dir
 	if len(prev.fuseDirs) > 0 {
-		ck, err = weights.FuseDirs(prev.fuseDirs, prev.fuseWeights)
+		ck, err = weights.FuseDirs(c.Request.Context(), prev.fuseDirs, prev.fuseWeights)
 		tokDir = prev.fuseDirs[0]
 	} else {
-		ck, err = weights.Load(prev.dir)
+		ck, err = weights.Load(c.Request.Context(), prev.dir)
 	}
 	if err != nil {
 		s.rejected(c, prev.entry.Checkpoint.Source, sourceError(err))

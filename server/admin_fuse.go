@@ -65,7 +65,7 @@ func (s *Server) handleFuse(c *gin.Context) {
 			return
 		}
 	}
-	ck, err := weights.FuseDirs(dirs, req.Weights)
+	ck, err := weights.FuseDirs(c.Request.Context(), dirs, req.Weights)
 	if err != nil {
 		s.fail(c, sourceError(err))
 		return

@@ -73,7 +73,7 @@ func (s *Server) handleAddHead(c *gin.Context) {
 		}
 	}
 	mainEnc := m.main.eng.Current()
-	if err := next.loadHead(HeadSpec{Name: req.Name, Dir: res.Dir}, mainEnc.CheckpointID(), mainEnc.Config().VocabSize,
+	if err := next.loadHead(c.Request.Context(), HeadSpec{Name: req.Name, Dir: res.Dir}, mainEnc.CheckpointID(), mainEnc.Config().VocabSize,
 		m.main.tok, newLane, s.log); err != nil {
 		closeAdded()
 		s.rejected(c, req.Source, sourceError(err))

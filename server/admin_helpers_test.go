@@ -100,7 +100,7 @@ func doAuth(t testing.TB, h http.Handler, method, path string, body any, auth st
 // without a golden file.
 func forwardMean(t testing.TB, dir string, ids [][]int32) [][]float32 {
 	t.Helper()
-	ck, err := weights.Load(dir)
+	ck, err := weights.Load(t.Context(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -172,7 +172,7 @@ func TestSwapFreesOldWeights(t *testing.T) {
 
 func TestAdminHeads(t *testing.T) {
 	root := checkpointRoot(t)
-	headOnly, err := weights.LoadHead(sentimentDir)
+	headOnly, err := weights.LoadHead(t.Context(), sentimentDir)
 	if err != nil {
 		t.Fatal(err)
 	}

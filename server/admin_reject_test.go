@@ -110,7 +110,7 @@ func TestSwapRejectsBadCheckpoints(t *testing.T) {
 	var before embedResp
 	call(t, h, "/v1/embed", map[string]any{"inputs": it.Text}, http.StatusOK, &before)
 
-	fused, err := weights.Load(filepath.Join(root, "fused"))
+	fused, err := weights.Load(t.Context(), filepath.Join(root, "fused"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func TestClassifyExtraHeads(t *testing.T) {
 	readGolden(t, "tiny_sentiment.json", &senti)
 	labels := []string{"negative", "neutral", "positive"}
 
-	headCk, err := weights.LoadHead(sentimentDir)
+	headCk, err := weights.LoadHead(t.Context(), sentimentDir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,9 +141,12 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 	if cfg.Dir == "" {
 		return nil, errors.New("no model directory given")
 	}
-	ck, err := weights.Load(cfg.Dir)
+	ck, err := weights.Load(ctx, cfg.Dir)
 	if err != nil {
 		return nil, err
+	}
+	if unexpected := ck.UnexpectedKeys(); len(unexpected) > 0 {
+		log.Warn("checkpoint tensors not used by the model", "dir", cfg.Dir, "count", len(unexpected), "keys", strings.Join(unexpected, ","))
 	}
 	tok, err := loadCodec(cfg.Dir)
 	if err != nil {
@@ -206,7 +209,7 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 		}
 	}
 	for _, spec := range cfg.Heads {
-		if err := s.loadHead(spec, ck.ID(), ck.Config.VocabSize, tok, newLane, log); err != nil {
+		if err := s.loadHead(ctx, spec, ck.ID(), ck.Config.VocabSize, tok, newLane, log); err != nil {
 			return nil, err
 		}
 	}
@@ -238,12 +241,12 @@ func (s *served) newLane(ck *weights.Checkpoint, tok *codec) (*lane, error) {
 
 // loadHead adds one --head. A directory with its own encoder weights gets its own lane (unless
 // they are the served encoder's weights); a head-only directory rides on the main lane.
-func (s *served) loadHead(spec HeadSpec, mainID string, mainVocab int, mainTok *codec,
+func (s *served) loadHead(ctx context.Context, spec HeadSpec, mainID string, mainVocab int, mainTok *codec,
 	newLane func(*weights.Checkpoint, *codec) (*lane, error), log *slog.Logger) error {
 	if _, dup := s.heads[spec.Name]; dup {
 		return fmt.Errorf("head %q is given twice", spec.Name)
 	}
-	full, err := weights.Load(spec.Dir)
+	full, err := weights.Load(ctx, spec.Dir)
 	var missing *weights.MissingTensorError
 	switch {
 	case err == nil:
@@ -273,7 +276,7 @@ func (s *served) loadHead(spec HeadSpec, mainID string, mainVocab int, mainTok *
 		log.Info("head runs on its own encoder", "head", spec.Name, "checkpoint", full.ID())
 		return s.addHead(spec.Name, full, l)
 	case errors.As(err, &missing) && missing.Tensor == wordEmbeddings:
-		headCk, err := weights.LoadHead(spec.Dir)
+		headCk, err := weights.LoadHead(ctx, spec.Dir)
 		if err != nil {
 			return fmt.Errorf("head %s: %w", spec.Name, err)
 		}

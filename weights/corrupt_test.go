@@ -1,6 +1,7 @@
 package weights
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"io/fs"
@@ -43,7 +44,7 @@ func TestLoadCorruptInputs(t *testing.T) {
 	cases := []struct {
 		name  string
 		setup func(t *testing.T) (dir string, mention []string)
-		load  func(string) (*Checkpoint, error) // Load if nil
+		load  func(context.Context, string) (*Checkpoint, error) // Load if nil
 		check func(error) bool
 	}{
 		{"truncated safetensors", func(t *testing.T) (string, []string) {
@@ -268,7 +269,7 @@ func TestLoadCorruptInputs(t *testing.T) {
 			if load == nil {
 				load = Load
 			}
-			ck, err := load(dir)
+			ck, err := load(t.Context(), dir)
 			if err == nil {
 				t.Fatalf("loaded %d tensors, want an error", len(ck.Tensors))
 			}
@@ -287,7 +288,7 @@ func TestHugeDeclaredLengthsDoNotAllocate(t *testing.T) {
 	cases := []struct {
 		name  string
 		setup func(t *testing.T, dir string)
-		load  func(string) (*Checkpoint, error)
+		load  func(context.Context, string) (*Checkpoint, error)
 		check func(error) bool
 	}{
 		{"header length 2^62", func(t *testing.T, dir string) {
@@ -319,7 +320,7 @@ func TestHugeDeclaredLengthsDoNotAllocate(t *testing.T) {
 			writeConfig(t, dir, sent)
 			tc.setup(t, dir)
 			var loadErr error
-			n := allocatedDuring(func() { _, loadErr = tc.load(dir) })
+			n := allocatedDuring(func() { _, loadErr = tc.load(t.Context(), dir) })
 			errorMentions(t, loadErr, tc.check, dir)
 			if n > budget {
 				t.Errorf("allocated %d bytes refusing the file, want < %d", n, budget)
@@ -342,7 +343,7 @@ func TestLoadSkipsBuffersAndMLMHead(t *testing.T) {
 	writeTensors(t, filepath.Join(dir, "model.safetensors"), tensors)
 	appendEntry(t, filepath.Join(dir, "model.safetensors"), "roberta.embeddings.position_ids", "I64", []int{1, 514}, 8)
 
-	ck, err := Load(dir)
+	ck, err := Load(t.Context(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}

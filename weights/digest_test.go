@@ -9,7 +9,7 @@ import (
 // Digest's first 12 digits are Checkpoint.ID, whatever the file format.
 func TestDigestExtendsID(t *testing.T) {
 	for _, dir := range []string{"tiny-roberta", "tiny-roberta-bin", "tiny-roberta-bf16-sharded"} {
-		ck, err := Load(filepath.Join("../testdata/models", dir))
+		ck, err := Load(t.Context(), filepath.Join("../testdata/models", dir))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -83,7 +83,7 @@ func TestLoadHeadDTypes(t *testing.T) {
 				t.Fatal(err)
 			}
 			writeRawSafetensors(t, filepath.Join(dir, "model.safetensors"), string(header), data)
-			ck, err := LoadHead(dir)
+			ck, err := LoadHead(t.Context(), dir)
 			if err != nil {
 				t.Fatal(err)
 			}

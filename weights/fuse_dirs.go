@@ -1,6 +1,7 @@
 package weights
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,13 +15,13 @@ var TokenizerFiles = []string{"tokenizer.json", "vocab.json", "merges.txt", "tok
 
 // FuseDirs loads every source directory and fuses their encoders with Fuse (mix nil:
 // equal). It returns the fused checkpoint.
-func FuseDirs(dirs []string, mix []float64) (*Checkpoint, error) {
+func FuseDirs(ctx context.Context, dirs []string, mix []float64) (*Checkpoint, error) {
 	if len(dirs) == 0 {
 		return nil, errors.New("fuse: no sources")
 	}
 	cks := make([]*Checkpoint, len(dirs))
 	for i, d := range dirs {
-		ck, err := Load(d)
+		ck, err := Load(ctx, d)
 		if err != nil {
 			return nil, fmt.Errorf("fuse: source %d: %w", i, err)
 		}

@@ -33,6 +33,18 @@ func (c *Checkpoint) IgnoredKeys() []string {
 	return slices.Clone(c.memo.ignored)
 }
 
+// UnexpectedKeys is IgnoredKeys less the ones every checkpoint may carry (lm_head.*, buffers):
+// tensors of some other architecture, worth a warning from whoever loads it.
+func (c *Checkpoint) UnexpectedKeys() []string {
+	var out []string
+	for _, name := range c.IgnoredKeys() {
+		if !expectedIgnored(name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // ID identifies the weights: "sha256:" and the first 12 hex digits of Digest. Like Digest it
 // depends only on the tensors, not on the file format they came from.
 func (c *Checkpoint) ID() string { return "sha256:" + c.Digest()[:12] }

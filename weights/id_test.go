@@ -43,7 +43,7 @@ func TestCheckpointID(t *testing.T) {
 // TestCheckpointIDCachedAndConcurrent: a loaded checkpoint computes its ID once, and concurrent
 // callers (run with -race) all see the same value.
 func TestCheckpointIDCachedAndConcurrent(t *testing.T) {
-	ck, err := Load(tinyDir)
+	ck, err := Load(t.Context(), tinyDir)
 	if err != nil {
 		t.Fatal(err)
 	}

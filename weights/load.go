@@ -1,14 +1,13 @@
 package weights
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 )
 
 // Checkpoint directory layout, as Hugging Face writes it. Load reads the first weights file
@@ -26,8 +25,9 @@ const (
 // "roberta." is stripped, lm_head.* and buffers are skipped and listed by IgnoredKeys.
 // The result is validated (Validate) before it is returned, so a nil error means the encoder
 // can use every tensor; failures are the package's typed errors, wrapped with the directory.
-func Load(dir string) (*Checkpoint, error) {
-	ck, err := loadDir(dir, false)
+// Cancelling ctx stops the read between tensors (a full roberta-base is 500 MB).
+func Load(ctx context.Context, dir string) (*Checkpoint, error) {
+	ck, err := loadDir(ctx, dir, false)
 	if err != nil {
 		return nil, err
 	}
@@ -44,8 +44,8 @@ func Load(dir string) (*Checkpoint, error) {
 // without being read) or a head-only checkpoint whose weights file holds just the four
 // classifier tensors. The result passes ValidateHead; HasHead is true and the encoder is absent,
 // so it cannot be passed to NewEncoder.
-func LoadHead(dir string) (*Checkpoint, error) {
-	ck, err := loadDir(dir, true)
+func LoadHead(ctx context.Context, dir string) (*Checkpoint, error) {
+	ck, err := loadDir(ctx, dir, true)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func LoadHead(dir string) (*Checkpoint, error) {
 }
 
 // loadDir reads config and weights; headOnly keeps only the classifier tensors.
-func loadDir(dir string, headOnly bool) (*Checkpoint, error) {
+func loadDir(ctx context.Context, dir string, headOnly bool) (*Checkpoint, error) {
 	cfg, err := LoadConfig(filepath.Join(dir, configFile))
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
@@ -72,6 +72,9 @@ func loadDir(dir string, headOnly bool) (*Checkpoint, error) {
 	storedAs := map[string]string{}
 	var ignored []string
 	for _, raw := range raws {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("load %s: %w", dir, context.Cause(ctx))
+		}
 		key, ok := canonicalKey(raw.Name, known)
 		if !ok {
 			ignored = append(ignored, raw.Name)
@@ -96,15 +99,6 @@ func loadDir(dir string, headOnly bool) (*Checkpoint, error) {
 			return nil, fmt.Errorf("load %s: %w", dir, err)
 		}
 		tensors[key] = t
-	}
-	var unexpected []string
-	for _, name := range ignored {
-		if !expectedIgnored(name) {
-			unexpected = append(unexpected, name)
-		}
-	}
-	if len(unexpected) > 0 {
-		slog.Warn("checkpoint tensors not used by the model", "dir", dir, "count", len(unexpected), "keys", strings.Join(unexpected, ","))
 	}
 	return newCheckpoint(cfg, tensors, dir, ignored), nil
 }

@@ -1,6 +1,7 @@
 package weights
 
 import (
+	"context"
 	"errors"
 	"math"
 	"slices"
@@ -67,7 +68,7 @@ func TestLoadMatchesWeightgen(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ck, err := Load(tc.dir)
+			ck, err := Load(t.Context(), tc.dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,11 +90,11 @@ func TestLoadMatchesWeightgen(t *testing.T) {
 // TestLoadBinEqualsSafetensors: the same weights through both formats give identical
 // tensors and therefore the same ID.
 func TestLoadBinEqualsSafetensors(t *testing.T) {
-	st, err := Load(tinyDir)
+	st, err := Load(t.Context(), tinyDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin, err := Load(tinyBinDir)
+	bin, err := Load(t.Context(), tinyBinDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestLoadBinEqualsSafetensors(t *testing.T) {
 }
 
 func TestLoadHead(t *testing.T) {
-	head, err := LoadHead(tinySentimentDir)
+	head, err := LoadHead(t.Context(), tinySentimentDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestLoadHead(t *testing.T) {
 	if len(head.Tensors) != len(headKeys) {
 		t.Errorf("LoadHead kept %d tensors, want %d", len(head.Tensors), len(headKeys))
 	}
-	full, err := Load(tinySentimentDir)
+	full, err := Load(t.Context(), tinySentimentDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,9 +128,23 @@ func TestLoadHead(t *testing.T) {
 		t.Errorf("labels = %v", got)
 	}
 	// A RobertaModel checkpoint has no head to load.
-	_, err = LoadHead(tinyDir)
+	_, err = LoadHead(t.Context(), tinyDir)
 	var missing *MissingTensorError
 	if !errors.As(err, &missing) || !slices.Contains(headKeys, missing.Tensor) {
-		t.Errorf("LoadHead(tiny-roberta) = %v, want *MissingTensorError for a classifier tensor", err)
+		t.Errorf("LoadHead(t.Context(), tiny-roberta) = %v, want *MissingTensorError for a classifier tensor", err)
+	}
+}
+
+// A cancelled admin request must stop its load: Load checks the context between tensors.
+func TestLoadStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	for name, load := range map[string]func(context.Context, string) (*Checkpoint, error){"Load": Load, "LoadHead": LoadHead} {
+		t.Run(name, func(t *testing.T) {
+			ck, err := load(ctx, tinySentimentDir)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("got %v, %v; want context.Canceled", ck, err)
+			}
+		})
 	}
 }

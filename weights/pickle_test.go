@@ -16,7 +16,7 @@ func TestPytorchBinStorageViews(t *testing.T) {
 	writeConfig(t, dir, sent)
 	want := Generate(sent, 9, GenerateOptions{NumLabels: 3}).Tensors
 	headBin(t, dir, want, nil)
-	ck, err := LoadHead(dir)
+	ck, err := LoadHead(t.Context(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}

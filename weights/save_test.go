@@ -1,6 +1,7 @@
 package weights
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,14 +30,14 @@ func TestSaveDirRoundTrip(t *testing.T) {
 	cases := []struct {
 		name     string
 		load     func() (*Checkpoint, error)
-		reload   func(string) (*Checkpoint, error)
+		reload   func(context.Context, string) (*Checkpoint, error)
 		arch     string
 		prefixed bool
 	}{
-		{"RobertaModel", func() (*Checkpoint, error) { return Load(tinyDir) }, Load, "RobertaModel", false},
-		{"bf16 sharded to F32", func() (*Checkpoint, error) { return Load(tinyBF16Dir) }, Load, "RobertaModel", false},
-		{"sequence classification", func() (*Checkpoint, error) { return Load(tinySentimentDir) }, Load, "RobertaForSequenceClassification", true},
-		{"head only", func() (*Checkpoint, error) { return LoadHead(tinySentimentDir) }, LoadHead, "RobertaForSequenceClassification", false},
+		{"RobertaModel", func() (*Checkpoint, error) { return Load(t.Context(), tinyDir) }, Load, "RobertaModel", false},
+		{"bf16 sharded to F32", func() (*Checkpoint, error) { return Load(t.Context(), tinyBF16Dir) }, Load, "RobertaModel", false},
+		{"sequence classification", func() (*Checkpoint, error) { return Load(t.Context(), tinySentimentDir) }, Load, "RobertaForSequenceClassification", true},
+		{"head only", func() (*Checkpoint, error) { return LoadHead(t.Context(), tinySentimentDir) }, LoadHead, "RobertaForSequenceClassification", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,7 +49,7 @@ func TestSaveDirRoundTrip(t *testing.T) {
 			if err := SaveDir(dir, ck); err != nil {
 				t.Fatal(err)
 			}
-			back, err := tc.reload(dir)
+			back, err := tc.reload(t.Context(), dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,7 +111,7 @@ func TestWriteWeightgenDir(t *testing.T) {
 	if err := WriteGenerated(dir, cfg, 11, GenerateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	ck, err := Load(dir)
+	ck, err := Load(t.Context(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -185,7 +185,7 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 	writeCheckpoint := sync.OnceValue(func() error {
 		fmt.Fprintf(logw, "checkpoint: %s (weightgen seed 0, %s)\n", st.ckDir, st.ckID)
 		var err error
-		st.ckReused, err = ensureCheckpoint(st.ckDir, ck, digest)
+		st.ckReused, err = ensureCheckpoint(ctx, st.ckDir, ck, digest)
 		return err
 	})
 	if torch != nil {

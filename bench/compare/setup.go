@@ -50,9 +50,9 @@ func defaultCacheDir(root string) string {
 // (config.json + model.safetensors). A directory already there is reused when it loads to the
 // same tensors (same digest) and geometry; otherwise it is rewritten. SaveDir writes the weights before config.json, so an
 // interrupted write is seen as absent, not as a complete checkpoint.
-func ensureCheckpoint(dir string, ck *weights.Checkpoint, digest string) (reused bool, err error) {
+func ensureCheckpoint(ctx context.Context, dir string, ck *weights.Checkpoint, digest string) (reused bool, err error) {
 	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
-		got, err := weights.Load(dir)
+		got, err := weights.Load(ctx, dir)
 		if err == nil && got.Digest() == digest && sameGeometry(got.Config, ck.Config) {
 			return true, nil
 		}

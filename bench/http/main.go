@@ -144,7 +144,7 @@ func run(c config) error {
 	rssServer := readRSS()
 
 	// The raw encoder: the same weights loaded again (its memory is released before the soak).
-	ck, err := weights.Load(dir)
+	ck, err := weights.Load(ctx, dir)
 	if err != nil {
 		return err
 	}

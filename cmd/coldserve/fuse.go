@@ -70,7 +70,7 @@ func fuse(ctx context.Context, args []string, stderr io.Writer) error {
 		dirs[i] = dir
 	}
 	start := time.Now()
-	ck, err := weights.FuseDirs(dirs, mix)
+	ck, err := weights.FuseDirs(ctx, dirs, mix)
 	if err != nil {
 		return err
 	}

@@ -152,7 +152,7 @@ func TestFuseCommand(t *testing.T) {
 	if err := run(context.Background(), append([]string{"fuse", "--out", out, "--weights", "1,1,1"}, srcs...), env(nil), &logs, nil); err != nil {
 		t.Fatalf("fuse: %v\n%s", err, logs.String())
 	}
-	ck, err := weights.Load(out)
+	ck, err := weights.Load(t.Context(), out)
 	if err != nil {
 		t.Fatal(err)
 	}
