@@ -20,6 +20,8 @@ const module = "github.com/coldserve/coldserve/"
 // (cmd/, bench/) sit on top and may import anything.
 var layers = map[string][]string{
 	"api":                {},
+	"api/openai":         {"api"},
+	"api/tei":            {"api"},
 	"docs":               {},
 	"engine":             {},
 	"hub":                {},
@@ -31,7 +33,7 @@ var layers = map[string][]string{
 	"encoder":            {"internal/kernels", "weights"},
 	"checkpoint":         {"hub", "weights", "encoder"},
 	"inference":          {"api", "checkpoint", "encoder", "engine", "hub", "tokenizer", "weights"},
-	"server":             {"api", "checkpoint", "docs", "encoder", "engine", "hub", "inference", "tokenizer", "weights"},
+	"server":             {"api", "api/openai", "api/tei", "checkpoint", "docs", "encoder", "engine", "hub", "inference", "tokenizer", "weights"},
 }
 
 // computeOnly are the packages below the front ends: they never speak HTTP, so the same core

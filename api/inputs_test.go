@@ -77,3 +77,81 @@ func TestIDBatchUnmarshal(t *testing.T) {
 		}
 	}
 }
+
+func TestSequencesUnmarshal(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Sequences
+		wantErr bool
+	}{
+		{`"one"`, Sequences{{Text: "one"}}, false},
+		{`["a", "b"]`, Sequences{{Text: "a"}, {Text: "b"}}, false},
+		{`[0, 713, 2]`, Sequences{{IDs: []int32{0, 713, 2}}}, false},
+		{`[[0, 2], [5]]`, Sequences{{IDs: []int32{0, 2}}, {IDs: []int32{5}}}, false},
+		{`[[0, 2], "b"]`, Sequences{{IDs: []int32{0, 2}}, {Text: "b"}}, false}, // TEI mixes
+		{`[[]]`, Sequences{{IDs: []int32{}}}, false},
+		{`[]`, Sequences{}, false},
+		{`null`, nil, false},
+		{`[0, "a"]`, nil, true},
+		{`["a", null]`, nil, true},
+		{`[[1, null]]`, nil, true},
+		{`[1.5]`, nil, true},
+		{`[4294967296]`, nil, true},
+		{`{"a": 1}`, nil, true},
+		{`[true]`, nil, true},
+		{`[["a"]]`, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			var req struct {
+				Input Sequences `json:"input"`
+			}
+			err := json.Unmarshal([]byte(`{"input": `+tt.in+`}`), &req)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err %v, want error %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && !reflect.DeepEqual(req.Input, tt.want) {
+				t.Errorf("got %#v, want %#v", req.Input, tt.want)
+			}
+		})
+	}
+	if (Sequence{IDs: []int32{}}).IsIDs() != true || (Sequence{Text: "a"}).IsIDs() {
+		t.Error("IsIDs does not tell an empty id list from a text")
+	}
+}
+
+func TestPairInputsUnmarshal(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    PairInputs
+		wantErr bool
+	}{
+		{`"one"`, PairInputs{{A: "one"}}, false},
+		{`["a", "b"]`, PairInputs{{A: "a"}, {A: "b"}}, false}, // two texts, not a pair (TEI differs)
+		{`[["p", "h"], "t"]`, PairInputs{{A: "p", B: "h", Pair: true}, {A: "t"}}, false},
+		{`[["", ""]]`, PairInputs{{Pair: true}}, false},
+		{`[]`, PairInputs{}, false},
+		{`null`, nil, false},
+		{`[["a"]]`, nil, true},
+		{`[["a", "b", "c"]]`, nil, true},
+		{`[["a", null]]`, nil, true},
+		{`[null]`, nil, true},
+		{`[["a", 1]]`, nil, true},
+		{`[1]`, nil, true},
+		{`{"a": "b"}`, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			var req struct {
+				Inputs PairInputs `json:"inputs"`
+			}
+			err := json.Unmarshal([]byte(`{"inputs": `+tt.in+`}`), &req)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err %v, want error %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && !reflect.DeepEqual(req.Inputs, tt.want) {
+				t.Errorf("got %#v, want %#v", req.Inputs, tt.want)
+			}
+		})
+	}
+}
