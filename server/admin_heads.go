@@ -159,7 +159,7 @@ func (s *Server) publish(old, next *served) {
 			gone = append(gone, l)
 		}
 	}
-	done := old.refs.retire()
+	done := old.refs.Retire()
 	if len(gone) == 0 {
 		return
 	}

@@ -80,7 +80,7 @@ func (s *Server) handleHealthz(c *gin.Context) {
 //	@Failure	503	{object}	api.ErrorResponse	"not ready or shutting down"
 //	@Router		/readyz [get]
 func (s *Server) handleReadyz(c *gin.Context) {
-	if s.active.isRetired() {
+	if s.active.IsRetired() {
 		s.fail(c, errorf(http.StatusServiceUnavailable, CodeShuttingDown, "the server is shutting down"))
 		return
 	}

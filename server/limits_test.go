@@ -135,9 +135,9 @@ func TestSlowClientsAreCut(t *testing.T) {
 		}()
 		// Every handler finishes (its write cut by the timeout) while the clients still read nothing.
 		deadline := time.Now().Add(60 * time.Second)
-		for s.active.count() > 0 || testutil.ToFloat64(s.metrics.batchCount) == 0 {
+		for s.active.Count() > 0 || testutil.ToFloat64(s.metrics.batchCount) == 0 {
 			if time.Now().After(deadline) {
-				t.Fatalf("%d requests still held by clients that do not read", s.active.count())
+				t.Fatalf("%d requests still held by clients that do not read", s.active.Count())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/coldserve/coldserve/api"
 	"github.com/coldserve/coldserve/engine"
+	"github.com/coldserve/coldserve/internal/refcount"
 	"github.com/coldserve/coldserve/model"
 )
 
@@ -114,7 +115,7 @@ type served struct {
 	// startInfo describes the checkpoint Load started with (admin history).
 	startInfo api.CheckpointInfo
 
-	refs refCount
+	refs refcount.Counter
 }
 
 // lane is one encoder with its tokenizer and its batching engine. A request runs on one lane

@@ -83,11 +83,11 @@ func (s *Server) observe() gin.HandlerFunc {
 // also bounds how long any answer may take to write.
 func (s *Server) gate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !s.active.acquire() {
+		if !s.active.Acquire() {
 			s.fail(c, errShuttingDown)
 			return
 		}
-		defer s.active.release()
+		defer s.active.Release()
 		if t := s.opts.Timeouts; t.Write > 0 && t.Request > 0 {
 			// An outer bound for routes that do not go through respond, which tightens it.
 			_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(t.Request + t.Write))
@@ -218,7 +218,7 @@ func (s *Server) respond(c *gin.Context, status int, v any) {
 	if t := s.opts.Timeouts.Write; t > 0 {
 		_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(t))
 	}
-	if s.active.isRetired() {
+	if s.active.IsRetired() {
 		c.Header("Connection", "close") // no keep-alive while draining
 	}
 	c.PureJSON(status, v)

@@ -112,7 +112,7 @@ func (s *Server) serveInference(c *gin.Context, body func(ctx context.Context, m
 		s.fail(c, e)
 		return
 	}
-	defer m.refs.release()
+	defer m.refs.Release()
 	ctx := c.Request.Context()
 	if t := s.opts.Timeouts.Request; t > 0 {
 		var cancel context.CancelFunc

@@ -151,7 +151,7 @@ func TestShutdownCutsSlowBodies(t *testing.T) {
 	fmt.Fprintf(conn, "POST /v1/embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
 		len(body), body[:8])
 	deadline := time.Now().Add(5 * time.Second)
-	for s.active.count() == 0 { // the handler is reading the body
+	for s.active.Count() == 0 { // the handler is reading the body
 		if time.Now().After(deadline) {
 			t.Fatal("the request never reached its handler")
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/coldserve/coldserve/api"
 	"github.com/coldserve/coldserve/engine"
+	"github.com/coldserve/coldserve/internal/refcount"
 	"github.com/coldserve/coldserve/model"
 )
 
@@ -110,9 +111,9 @@ type Server struct {
 	admin   *admin
 	cache   *embedCache // nil when disabled
 
-	active    refCount      // requests admitted by the gate; retired (drained) on shutdown
-	reading   bodyReads     // request bodies being read, cut on shutdown
-	inference chan struct{} // one token per embed/classify request in progress (MaxConcurrentRequests)
+	active    refcount.Counter // requests admitted by the gate; retired (drained) on shutdown
+	reading   bodyReads        // request bodies being read, cut on shutdown
+	inference chan struct{}    // one token per embed/classify request in progress (MaxConcurrentRequests)
 }
 
 // New builds a Server with its router; it serves 503 not_ready until Load succeeds.
@@ -181,7 +182,7 @@ func (s *Server) Load(ctx context.Context, cfg ModelConfig) error {
 		m.close(ctx)
 		return fmt.Errorf("load model: a model is already loaded")
 	}
-	if s.active.isRetired() { // Close ran while we were loading
+	if s.active.IsRetired() { // Close ran while we were loading
 		m.close(ctx)
 		return fmt.Errorf("load model: %w", engine.ErrClosed)
 	}
@@ -199,7 +200,7 @@ func (s *Server) Handler() http.Handler { return s.router }
 // Close stops admitting work (new requests answer 503) and drains the engines: queued requests
 // finish first. Serve calls it once every admitted request has its answer.
 func (s *Server) Close(ctx context.Context) error {
-	s.active.retire()
+	s.active.Retire()
 	if m := s.model.Load(); m != nil {
 		return m.close(ctx)
 	}
@@ -216,7 +217,7 @@ func (s *Server) abort() {
 	}
 }
 
-// acquire returns the served model registered as in use (release it with m.refs.release()),
+// acquire returns the served model registered as in use (release it with m.refs.Release()),
 // or the error to answer when there is none. A snapshot replaced by the admin API meanwhile is
 // skipped for the current one.
 func (s *Server) acquire() (*served, *Error) {
@@ -225,7 +226,7 @@ func (s *Server) acquire() (*served, *Error) {
 		if e != nil {
 			return nil, e
 		}
-		if m.refs.acquire() {
+		if m.refs.Acquire() {
 			return m, nil
 		}
 	}
