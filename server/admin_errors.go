@@ -1,15 +1,5 @@
 package server
 
-import (
-	"context"
-	"errors"
-	"net/http"
-
-	"github.com/coldserve/coldserve/checkpoint"
-	"github.com/coldserve/coldserve/hub"
-	"github.com/coldserve/coldserve/model"
-)
-
 // Error codes of the admin API.
 const (
 	CodeAdminDisabled     = "admin_disabled"     // 403: no --admin-token configured
@@ -28,32 +18,3 @@ const (
 	CodeOutputExists      = "output_exists"      // 409: fuse output directory is not empty
 	CodeHubUnavailable    = "hub_unavailable"    // 502: the Hub failed or is unreachable
 )
-
-// sourceKinds maps the kinds of resolver, Hub and loader error to the admin API's status
-// and code, first match wins. Anything unmatched from loading is a property of the checkpoint
-// (bad fuse weights, encoder construction), not a server fault: 422 invalid_checkpoint.
-var sourceKinds = []struct {
-	kind   error
-	status int
-	code   string
-}{
-	{checkpoint.ErrForbidden, http.StatusForbidden, CodeForbiddenSource},
-	{checkpoint.ErrNotFound, http.StatusNotFound, CodeSourceNotFound},
-	{hub.ErrNotCached, http.StatusNotFound, CodeSourceNotFound},
-	{checkpoint.ErrDigestMismatch, http.StatusUnprocessableEntity, CodeDigestMismatch},
-	{checkpoint.ErrNonFinite, http.StatusUnprocessableEntity, CodeNonFinite},
-	{model.ErrInvalid, http.StatusUnprocessableEntity, CodeInvalidCheckpoint},
-	{context.Canceled, statusClientClosedRequest, CodeCancelled},
-	{context.DeadlineExceeded, statusClientClosedRequest, CodeCancelled},
-	{checkpoint.ErrHubUnavailable, http.StatusBadGateway, CodeHubUnavailable},
-}
-
-// sourceError classifies a failure to resolve or load a checkpoint source.
-func sourceError(err error) *Error {
-	for _, k := range sourceKinds {
-		if errors.Is(err, k.kind) {
-			return &Error{Status: k.status, Code: k.code, Message: err.Error(), Err: err}
-		}
-	}
-	return &Error{Status: http.StatusUnprocessableEntity, Code: CodeInvalidCheckpoint, Message: err.Error(), Err: err}
-}

@@ -2,12 +2,12 @@ package server
 
 import (
 	"math"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/coldserve/coldserve/engine"
+	"github.com/coldserve/coldserve/inference"
 )
 
 // metrics holds the Prometheus collectors of one Server, registered on its own registry (no
@@ -140,21 +140,30 @@ func (m *metrics) BatchDone(s engine.BatchStats) {
 	}
 }
 
-// stages records one embed/classify request's per-stage timings.
-func (m *metrics) stages(t timings, inputLengths []int) {
-	m.tokenizationSeconds.Observe(t.tokenize.Seconds())
-	m.queueSeconds.Observe(t.queue.Seconds())
-	m.inferenceSeconds.Observe(t.inference.Seconds())
-	for _, n := range inputLengths {
+// stages records one embed/classify request's per-stage timings and input lengths.
+func (m *metrics) stages(st *inference.Stats) {
+	m.tokenizationSeconds.Observe(st.Tokenize.Seconds())
+	m.queueSeconds.Observe(st.Queue.Seconds())
+	m.inferenceSeconds.Observe(st.Inference.Seconds())
+	for _, n := range st.Lengths {
 		m.inputLength.Observe(float64(n))
 	}
 }
 
-// timings are one request's per-stage durations, also sent as x-*-time response headers.
-type timings struct {
-	start                      time.Time
-	tokenize, queue, inference time.Duration
+// Refused implements inference.Observer.
+func (m *metrics) Refused(stage string) { m.refused.WithLabelValues(stage).Inc() }
+
+// CacheLookup implements inference.Observer.
+func (m *metrics) CacheLookup(hit bool) {
+	if hit {
+		m.cacheHits.Inc()
+	} else {
+		m.cacheMisses.Inc()
+	}
 }
+
+// CacheEvicted implements inference.Observer.
+func (m *metrics) CacheEvicted() { m.cacheEvictions.Inc() }
 
 // factory registers collectors on one registry.
 type factory struct{ reg *prometheus.Registry }

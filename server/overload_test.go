@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coldserve/coldserve/inference"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -93,8 +94,8 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 // and the retrying load's compute rate against the polite load's.
 func TestOverloadIsBounded(t *testing.T) {
 	const batchTokens = 8192
-	s := newServer(t, Options{CacheBytes: -1}, ModelConfig{Dir: tinyDir, MaxBatchTokens: batchTokens,
-		Queue: QueueLimits{Tokens: 2 * batchTokens}})
+	s := newServer(t, Options{CacheBytes: -1}, inference.ModelConfig{Dir: tinyDir, MaxBatchTokens: batchTokens,
+		Queue: inference.QueueLimits{Tokens: 2 * batchTokens}})
 	ts := serveTCP(t, s, 30*time.Second)
 	// 16 inputs of about 250 tokens: 4000 tokens, half a batch. Texts differ per request so
 	// nothing is answered from a cache.

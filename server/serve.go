@@ -63,7 +63,7 @@ func (s *Server) shutdown(hs *http.Server, served <-chan error, grace time.Durat
 	case <-time.After(time.Until(deadline.Add(-margin))):
 		s.log.Warn("shutdown grace running out: answering the requests still queued or computing with 503",
 			"requests", s.active.Count())
-		s.abort()
+		s.core.Abort()
 		select {
 		case <-idle:
 		case <-time.After(time.Until(deadline.Add(-margin / 2))):

@@ -37,6 +37,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coldserve/coldserve/inference"
 	"github.com/coldserve/coldserve/model"
 	"github.com/coldserve/coldserve/server"
 )
@@ -125,7 +126,7 @@ func run(c config) error {
 		return err
 	}
 	tLoad := time.Now()
-	if err := srv.Load(ctx, server.ModelConfig{Dir: dir, MaxBatchTokens: c.maxBatchTokens, BatchWait: c.batchWait,
+	if err := srv.Load(ctx, inference.ModelConfig{Dir: dir, MaxBatchTokens: c.maxBatchTokens, BatchWait: c.batchWait,
 		Encoder: model.EncoderOptions{Workers: c.workers}}); err != nil {
 		return err
 	}
