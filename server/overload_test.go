@@ -14,6 +14,7 @@ import (
 
 	"github.com/coldserve/coldserve/inference"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 )
 
@@ -177,9 +178,5 @@ func TestOverloadIsBounded(t *testing.T) {
 // refusedAt reads coldserve_requests_refused_total{stage}.
 func refusedAt(t testing.TB, s *Server, stage string) float64 {
 	t.Helper()
-	var m dto.Metric
-	if err := s.metrics.refused.WithLabelValues(stage).Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetCounter().GetValue()
+	return testutil.ToFloat64(s.metrics.refused.WithLabelValues(stage))
 }
