@@ -36,14 +36,11 @@ type Classification struct {
 // Classify runs the head's encoder on each input (truncated to the token limit) and scores its
 // <s> row. Contexts end as for Embed.
 func (c *Core) Classify(ctx context.Context, req ClassifyRequest) (*Classification, error) {
-	m, err := c.acquire()
+	m, err := c.acquireFor(req.Inputs)
 	if err != nil {
 		return nil, err
 	}
 	defer m.refs.Release()
-	if err := c.checkInputs(len(req.Inputs), "inputs"); err != nil {
-		return nil, err
-	}
 	h, err := m.resolveHead(req.Head)
 	if err != nil {
 		return nil, err

@@ -201,6 +201,20 @@ func (c *Core) acquire() (*served, error) {
 	}
 }
 
+// acquireFor acquires the served snapshot for a request of inputs, once they pass the
+// rules every request shares; release it with m.refs.Release().
+func (c *Core) acquireFor(inputs []string) (*served, error) {
+	m, err := c.acquire()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkInputs(len(inputs), "inputs"); err != nil {
+		m.refs.Release()
+		return nil, err
+	}
+	return m, nil
+}
+
 // QueueDepth sums the sequences waiting in every encoder's queue.
 func (c *Core) QueueDepth() int {
 	if m := c.model.Load(); m != nil {

@@ -36,14 +36,11 @@ type Embeddings struct {
 // result cache. A ctx whose cause is ErrTimeout (context.WithTimeoutCause) fails with
 // ErrTimeout when it ends, any other ended ctx with ErrCancelled.
 func (c *Core) Embed(ctx context.Context, req EmbedRequest) (*Embeddings, error) {
-	m, err := c.acquire()
+	m, err := c.acquireFor(req.Inputs)
 	if err != nil {
 		return nil, err
 	}
 	defer m.refs.Release()
-	if err := c.checkInputs(len(req.Inputs), "inputs"); err != nil {
-		return nil, err
-	}
 	pooling := c.opts.DefaultPooling
 	if req.Pooling != "" {
 		p, err := model.ParsePooling(req.Pooling)
