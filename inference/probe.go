@@ -26,7 +26,7 @@ var probeTexts = []string{
 	"Interest rates rose by 0.25 percentage points on Tuesday, the central bank said in a statement.",
 }
 
-// NonFiniteOutputError says a probe forward pass produced NaN or ±Inf (422): the weights load
+// NonFiniteOutputError says a probe forward pass produced NaN or ±Inf: the weights load
 // and have the right shapes but cannot serve.
 type NonFiniteOutputError struct {
 	Input int // index into the probe inputs
