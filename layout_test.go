@@ -29,16 +29,19 @@ var layers = map[string][]string{
 	"tokenizer":          {},
 	"internal/kernels":   {},
 	"internal/weightgen": {},
+	"internal/refcount":  {},
 	"weights":            {"internal/weightgen"},
 	"encoder":            {"internal/kernels", "weights"},
-	"checkpoint":         {"hub", "weights", "encoder"},
-	"inference":          {"api", "checkpoint", "encoder", "engine", "hub", "tokenizer", "weights"},
-	"server":             {"api", "api/openai", "api/tei", "checkpoint", "docs", "encoder", "engine", "hub", "inference", "tokenizer", "weights"},
+	"checkpoint":         {"hub", "weights"},
+	"inference":          {"checkpoint", "encoder", "engine", "hub", "internal/refcount", "tokenizer", "weights"},
+	// Test fixtures shared by the inference and server tests (imported only from _test files).
+	"internal/fixture": {"encoder", "weights"},
+	"server":           {"api", "api/openai", "api/tei", "checkpoint", "docs", "encoder", "engine", "hub", "inference", "internal/refcount", "tokenizer", "weights"},
 }
 
 // computeOnly are the packages below the front ends: they never speak HTTP, so the same core
 // can serve any protocol (hub is not among them: it is an HTTP client by nature).
-var computeOnly = []string{"engine", "tokenizer", "internal/kernels", "internal/weightgen", "weights", "encoder", "checkpoint", "inference"}
+var computeOnly = []string{"engine", "tokenizer", "internal/kernels", "internal/weightgen", "internal/refcount", "weights", "encoder", "checkpoint", "inference"}
 
 var httpImports = []string{"net/http", "github.com/gin-gonic/gin"}
 

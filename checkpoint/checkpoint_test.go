@@ -94,7 +94,6 @@ func TestErrorKinds(t *testing.T) {
 		{"forbidden", &ForbiddenError{Source: "x", Reason: "r"}, ErrForbidden},
 		{"not found", &NotFoundError{Source: "x", Err: fs.ErrNotExist}, ErrNotFound},
 		{"output exists", &OutputExistsError{Dir: "x"}, ErrOutputExists},
-		{"non-finite probe", &NonFiniteOutputError{}, ErrNonFinite},
 		{"hub 404", &HubError{Repo: "a/b", Err: &hub.HTTPError{StatusCode: http.StatusNotFound}}, ErrNotFound},
 		{"hub 401", &HubError{Repo: "a/b", Err: &hub.HTTPError{StatusCode: http.StatusUnauthorized}}, ErrNotFound},
 		{"hub not cached", &HubError{Repo: "a/b", Err: fmt.Errorf("snapshot: %w", hub.ErrNotCached)}, ErrNotFound},
@@ -102,7 +101,7 @@ func TestErrorKinds(t *testing.T) {
 		{"hub network", &HubError{Repo: "a/b", Err: errors.New("dial tcp: refused")}, ErrHubUnavailable},
 		{"wrapped", fmt.Errorf("swap: %w", &ForbiddenError{Source: "x"}), ErrForbidden},
 	}
-	kinds := []error{ErrForbidden, ErrNotFound, ErrHubUnavailable, ErrOutputExists, ErrNonFinite}
+	kinds := []error{ErrForbidden, ErrNotFound, ErrHubUnavailable, ErrOutputExists}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, k := range kinds {

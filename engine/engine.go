@@ -68,7 +68,7 @@ type Options struct {
 	BatchWait time.Duration
 	// Observer receives per-batch statistics (may be nil).
 	Observer Observer
-	// Logger logs forwarder failures (nil: slog.Default()).
+	// Logger logs forwarder failures (nil: discarded).
 	Logger *slog.Logger
 }
 
@@ -148,7 +148,7 @@ func New[F Forwarder[O], O any](f F, opts Options) (*Engine[F, O], error) {
 			opts.MaxBatchTokens, opts.MaxQueueSequences, opts.MaxQueueTokens, opts.Concurrency)
 	}
 	if opts.Logger == nil {
-		opts.Logger = slog.Default()
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine[F, O]{

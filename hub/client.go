@@ -73,7 +73,7 @@ type Client struct {
 	// terminal, one plain line per file otherwise; nil means silent.
 	Progress io.Writer
 	// Logger receives warnings (such as falling back to the cache when the Hub
-	// is unreachable) and debug events; nil means slog.Default().
+	// is unreachable) and debug events; nil discards them.
 	Logger *slog.Logger
 }
 
@@ -88,7 +88,7 @@ type Client struct {
 //   - HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) = 1/true/yes/on: offline mode
 //   - HF_HUB_DISABLE_PROGRESS_BARS = 1: no progress output
 //
-// Progress goes to stderr and warnings to slog.Default().
+// Progress goes to stderr; set Logger to see warnings.
 func NewFromEnv() (*Client, error) {
 	home, err := hfHome()
 	if err != nil {
@@ -231,7 +231,7 @@ func (c *Client) httpClient() *http.Client {
 
 func (c *Client) logger() *slog.Logger {
 	if c.Logger == nil {
-		return slog.Default()
+		return slog.New(slog.DiscardHandler)
 	}
 	return c.Logger
 }

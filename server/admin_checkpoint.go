@@ -2,12 +2,11 @@ package server
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/coldserve/coldserve/api"
-	"github.com/coldserve/coldserve/weights"
+	"github.com/coldserve/coldserve/inference"
 )
 
 // handleCheckpointStatus answers GET /admin/checkpoint.
@@ -24,12 +23,12 @@ import (
 //	@Failure		503				{object}	api.ErrorResponse	"model not loaded yet"
 //	@Router			/admin/checkpoint [get]
 func (s *Server) handleCheckpointStatus(c *gin.Context) {
-	if _, e := s.ready(); e != nil {
-		s.fail(c, e)
+	cur, history, err := s.core.History()
+	if err != nil {
+		s.fail(c, httpError(err))
 		return
 	}
-	cur, _ := s.admin.last(0)
-	s.respond(c, http.StatusOK, api.CheckpointStatus{Current: cur.entry.Checkpoint, History: s.admin.entries()})
+	s.respond(c, http.StatusOK, api.CheckpointStatus{Current: api.CheckpointInfo(cur), History: apiHistory(history)})
 }
 
 // handleCheckpointSwap answers POST /admin/checkpoint.
@@ -57,54 +56,17 @@ func (s *Server) handleCheckpointStatus(c *gin.Context) {
 //	@Router			/admin/checkpoint [post]
 func (s *Server) handleCheckpointSwap(c *gin.Context) {
 	var req api.CheckpointRequest
-	m, unlock, ok := beginAdmin(s, c, &req, validateCheckpointRequest)
-	if !ok {
-		return
-	}
-	defer unlock()
-	start := time.Now()
-	ctx := c.Request.Context()
-	res, e := s.resolve(c, req.Source, req.Revision)
-	if e != nil {
+	if e := bind(c, &req); e != nil {
 		s.fail(c, e)
 		return
 	}
-	ck, err := weights.Load(ctx, res.Dir)
+	act, err := s.core.Swap(c.Request.Context(), inference.SwapRequest{Source: req.Source, Revision: req.Revision,
+		SHA256: req.SHA256, AllowGeometryChange: req.AllowGeometryChange, DryRun: req.DryRun, Caller: caller(c)})
 	if err != nil {
-		s.fail(c, sourceError(err))
+		s.fail(c, httpError(err))
 		return
 	}
-	spec := candidateSpec{
-		ck:            ck,
-		info:          api.CheckpointInfo{Source: req.Source, Dir: res.Dir, Commit: res.Commit},
-		tokenizerDir:  res.Dir,
-		expectedSHA:   req.SHA256,
-		allowGeometry: req.AllowGeometryChange,
-		rec:           record{dir: res.Dir},
-	}
-	if res.Hub {
-		spec.info.Revision = revisionOr(req.Revision)
-	}
-	who(c, &spec.rec.entry)
-	cand, e := s.prepare(ctx, m, spec)
-	if e != nil {
-		s.rejected(c, req.Source, e)
-		return
-	}
-	s.respond(c, http.StatusOK, s.activate(m, cand, "swap", start, req.DryRun))
-}
-
-// validateCheckpointRequest requires a source and a well-formed expected sha256.
-func validateCheckpointRequest(req *api.CheckpointRequest) *Error {
-	if req.Source == "" {
-		return errorf(http.StatusBadRequest, CodeInvalidArgument, "source is required: a directory or a Hub id")
-	}
-	if req.SHA256 != "" {
-		if _, err := weights.ParseExpected(req.SHA256); err != nil {
-			return errorf(http.StatusBadRequest, CodeInvalidArgument, "%v", err)
-		}
-	}
-	return nil
+	s.respond(c, http.StatusOK, apiActivation(act))
 }
 
 // handleRollback answers POST /admin/rollback.
@@ -123,47 +85,10 @@ func validateCheckpointRequest(req *api.CheckpointRequest) *Error {
 //	@Failure		422				{object}	api.ErrorResponse	"the previous checkpoint no longer loads"
 //	@Router			/admin/rollback [post]
 func (s *Server) handleRollback(c *gin.Context) {
-	m, unlock, e := s.lockAdmin()
-	if e != nil {
-		s.fail(c, e)
-		return
-	}
-	defer unlock()
-	start := time.Now()
-	prev, ok := s.admin.last(1)
-	if !ok {
-		s.fail(c, errorf(http.StatusConflict, CodeNoPrevious, "there is no previous checkpoint to roll back to"))
-		return
-	}
-	var (
-		ck  *weights.Checkpoint
-		err error
-	)
-	tokDir := prev.dir
-	if len(prev.fuseDirs) > 0 {
-		ck, err = weights.FuseDirs(c.Request.Context(), prev.fuseDirs, prev.fuseWeights)
-		tokDir = prev.fuseDirs[0]
-	} else {
-		ck, err = weights.Load(c.Request.Context(), prev.dir)
-	}
+	act, err := s.core.Rollback(c.Request.Context(), caller(c))
 	if err != nil {
-		s.rejected(c, prev.entry.Checkpoint.Source, sourceError(err))
+		s.fail(c, httpError(err))
 		return
 	}
-	if got := ck.Digest(); got != prev.entry.Checkpoint.Digest {
-		s.fail(c, errorf(http.StatusConflict, CodeSourceChanged,
-			"%s now holds weights sha256:%s, not the previous checkpoint's sha256:%s: swap explicitly with POST /admin/checkpoint",
-			prev.entry.Checkpoint.Source, got, prev.entry.Checkpoint.Digest))
-		return
-	}
-	rec := record{dir: prev.dir, fuseDirs: prev.fuseDirs, fuseWeights: prev.fuseWeights}
-	who(c, &rec.entry)
-	info := prev.entry.Checkpoint
-	cand, e := s.prepare(c.Request.Context(), m, candidateSpec{ck: ck, info: info, tokenizerDir: tokDir,
-		allowGeometry: true, rec: rec})
-	if e != nil {
-		s.rejected(c, info.Source, e)
-		return
-	}
-	s.respond(c, http.StatusOK, s.activate(m, cand, "rollback", start, false))
+	s.respond(c, http.StatusOK, apiActivation(act))
 }

@@ -141,7 +141,9 @@ func TestSwapUnderTraffic(t *testing.T) {
 
 	order := []string{"fused", "sentiment", "tiny", "sentiment", "fused", "tiny", "fused", "sentiment", "tiny", "fused"}
 	for i, name := range order {
-		for before := checked.Load(); checked.Load() < before+8 && failed.Load() == 0; {
+		// Wait for 8 more responses, or for every response the quota allows: clients that used
+		// up their quota before this loop read before send no more until the next swap.
+		for before := checked.Load(); checked.Load() < min(before+8, int64(clients*quota())) && failed.Load() == 0; {
 			time.Sleep(time.Millisecond)
 		}
 		var resp api.CheckpointResponse

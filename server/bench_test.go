@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/coldserve/coldserve/inference"
 )
 
 // BenchmarkEmbedHTTP measures the whole HTTP path (JSON, tokenization, queue, batching, forward,
@@ -24,7 +26,7 @@ func BenchmarkEmbedHTTP(b *testing.B) {
 	body, _ := json.Marshal(map[string]any{"inputs": []string{text}})
 	for _, clients := range []int{1, 16, 64} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			s := newServer(b, Options{}, ModelConfig{Dir: tinyDir})
+			s := newServer(b, Options{}, inference.ModelConfig{Dir: tinyDir})
 			srv := httptest.NewServer(s.Handler())
 			defer srv.Close()
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
@@ -61,14 +63,4 @@ func BenchmarkEmbedHTTP(b *testing.B) {
 	}
 }
 
-func countPasses(b *testing.B, s *Server) int {
-	b.Helper()
-	_, raw := do(b, s.Handler(), "GET", "/metrics", nil)
-	m := batchCountRe.FindSubmatch(raw)
-	if m == nil {
-		b.Fatal("no te_batch_inference_count")
-	}
-	var n int
-	fmt.Sscan(string(m[1]), &n)
-	return n
-}
+func countPasses(b *testing.B, s *Server) int { return forwardPasses(b, s) }

@@ -69,7 +69,7 @@ func (s *Server) linger(c *gin.Context, b *guardedBody, rc *http.ResponseControl
 	}
 	c.Writer.Flush() // the answer first, for clients that read while they send
 	wait := lingerTimeout
-	if s.active.isRetired() {
+	if s.active.IsRetired() {
 		wait = lingerDraining
 	}
 	_ = rc.SetReadDeadline(time.Now().Add(wait))

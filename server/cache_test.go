@@ -5,27 +5,18 @@ import (
 	"math"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"testing"
 
-	"github.com/coldserve/coldserve/encoder"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/coldserve/coldserve/inference"
 )
 
-// cacheCounters reads the cache hit and miss counters from /metrics.
+// cacheCounters reads the cache hit and miss counters.
 func cacheCounters(t *testing.T, s *Server) (hits, misses int) {
 	t.Helper()
-	_, raw := do(t, s.Handler(), "GET", "/metrics", nil)
-	read := func(name string) int {
-		m := regexp.MustCompile(`(?m)^` + name + ` (\d+)$`).FindSubmatch(raw)
-		if m == nil {
-			t.Fatalf("no %s in /metrics", name)
-		}
-		n, _ := strconv.Atoi(string(m[1]))
-		return n
-	}
-	return read("coldserve_embed_cache_hits_total"), read("coldserve_embed_cache_misses_total")
+	return int(testutil.ToFloat64(s.metrics.cacheHits)), int(testutil.ToFloat64(s.metrics.cacheMisses))
 }
 
 func embed(t *testing.T, s *Server, body map[string]any) embedResp {
@@ -41,7 +32,7 @@ func embed(t *testing.T, s *Server, body map[string]any) embedResp {
 func TestEmbedCacheHitCostsNoForwardPass(t *testing.T) {
 	var g tinyGolden
 	readGolden(t, "tiny.json", &g)
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	a, b, c := g.Items[7], g.Items[8], g.Items[12]
 
 	first := embed(t, s, map[string]any{"inputs": []string{a.Text, b.Text}})
@@ -81,7 +72,7 @@ func TestEmbedCacheHitCostsNoForwardPass(t *testing.T) {
 func TestEmbedCacheKeyIncludesOptions(t *testing.T) {
 	var g tinyGolden
 	readGolden(t, "tiny.json", &g)
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	it := g.Items[7]
 	variants := []struct {
 		name string
@@ -123,10 +114,7 @@ func unit(v []float64) []float64 {
 
 // With the cache disabled every request costs a forward pass.
 func TestEmbedCacheDisabled(t *testing.T) {
-	s := newServer(t, Options{CacheBytes: -1}, ModelConfig{Dir: tinyDir})
-	if s.cache != nil {
-		t.Fatal("CacheBytes -1 built a cache")
-	}
+	s := newServer(t, Options{CacheBytes: -1}, inference.ModelConfig{Dir: tinyDir})
 	for i := range 2 {
 		passes := forwardPasses(t, s)
 		embed(t, s, map[string]any{"inputs": "Hello world"})
@@ -187,60 +175,14 @@ func TestEmbedCacheNeverServesOtherWeights(t *testing.T) {
 	}
 }
 
-// The byte bound evicts least recently used entries; a read refreshes an entry; an entry
-// larger than the whole cache is not stored.
-func TestEmbedCacheByteBound(t *testing.T) {
-	m := newMetrics(func() float64 { return 0 }, func() float64 { return 0 })
-	key := func(i int) cacheKey {
-		return cacheKey{checkpoint: "sha256:abc", pooling: encoder.PoolMean, maxTokens: 512, text: fmt.Sprint("text ", i)}
-	}
-	entry := func() cacheEntry { return cacheEntry{vec: make([]float32, 32), tokens: 3} }
-	per := key(0).size() + entry().size()
-	c, err := newEmbedCache(3*per+per/2, m) // room for three entries
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3 {
-		c.add(key(i), entry())
-	}
-	if _, ok := c.get(key(0)); !ok { // 0 is now the most recently used; 1 the least
-		t.Fatal("entry 0 missing before the cache is full")
-	}
-	c.add(key(3), entry())
-	if n, b := c.usage(); n != 3 || b > c.limit || b != 3*per {
-		t.Errorf("usage %d entries %d bytes, want 3 entries %d bytes (limit %d)", n, b, 3*per, c.limit)
-	}
-	for i, want := range []bool{true, false, true, true} {
-		if _, ok := c.get(key(i)); ok != want {
-			t.Errorf("entry %d present %v, want %v", i, ok, want)
-		}
-	}
-	c.add(key(2), entry()) // replacing keeps the byte count exact
-	if _, b := c.usage(); b != 3*per {
-		t.Errorf("after replacing: %d bytes, want %d", b, 3*per)
-	}
-	c.add(key(9), cacheEntry{vec: make([]float32, 1024)})
-	if _, ok := c.get(key(9)); ok {
-		t.Error("an entry larger than the cache was stored")
-	}
-	if off, err := newEmbedCache(0, m); off != nil || err != nil {
-		t.Errorf("a zero limit built a cache (%v)", err)
-	}
-	var off *embedCache
-	off.add(key(1), entry())
-	if _, ok := off.get(key(1)); ok {
-		t.Error("a disabled cache hit")
-	}
-}
-
 // A server whose cache is a fraction of the traffic stays within its bound.
 func TestEmbedCacheStaysWithinLimit(t *testing.T) {
 	const limit = 8 << 10
-	s := newServer(t, Options{CacheBytes: limit}, ModelConfig{Dir: filepath.Clean(tinyDir)})
+	s := newServer(t, Options{CacheBytes: limit}, inference.ModelConfig{Dir: filepath.Clean(tinyDir)})
 	for i := range 40 {
 		embed(t, s, map[string]any{"inputs": []string{fmt.Sprint("text number ", i), fmt.Sprint("another ", i)}})
 	}
-	n, b := s.cache.usage()
+	n, b := s.core.CacheUsage()
 	if b > limit || n == 0 {
 		t.Errorf("cache holds %d entries in %d bytes, limit %d", n, b, limit)
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/coldserve/coldserve/inference"
 	"github.com/coldserve/coldserve/weights"
 )
 
@@ -13,7 +14,7 @@ import (
 func TestClassifyMatchesGolden(t *testing.T) {
 	var g sentimentGolden
 	readGolden(t, "tiny_sentiment.json", &g)
-	s := newServer(t, Options{}, ModelConfig{Dir: sentimentDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: sentimentDir})
 	h := s.Handler()
 	labels := []string{g.ID2Label["0"], g.ID2Label["1"], g.ID2Label["2"]}
 	texts := make([]string, len(g.Items))
@@ -88,7 +89,7 @@ func TestClassifyExtraHeads(t *testing.T) {
 	if err := weights.SaveDir(headOnly, headCk); err != nil {
 		t.Fatal(err)
 	}
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir, Heads: []HeadSpec{
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir, Heads: []inference.HeadSpec{
 		{Name: "attached", Dir: headOnly},
 		{Name: "finetuned", Dir: sentimentDir},
 	}})
@@ -148,7 +149,7 @@ func TestClassifyExtraHeads(t *testing.T) {
 }
 
 func TestClassifyTopK(t *testing.T) {
-	s := newServer(t, Options{}, ModelConfig{Dir: sentimentDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: sentimentDir})
 	var all, top classifyResp
 	call(t, s.Handler(), "/v1/classify", map[string]any{"inputs": []string{"good", "bad"}}, 200, &all)
 	call(t, s.Handler(), "/v1/classify", map[string]any{"inputs": []string{"good", "bad"}, "top_k": 2}, 200, &top)

@@ -9,13 +9,14 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/coldserve/coldserve/encoder"
+	"github.com/coldserve/coldserve/inference"
 )
 
 // 64 goroutines send requests of mixed lengths at once; the batcher coalesces them, and every
@@ -24,7 +25,7 @@ import (
 func TestConcurrentRequestsMatchSingleRequests(t *testing.T) {
 	var g tinyGolden
 	readGolden(t, "tiny.json", &g)
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 
@@ -109,23 +110,15 @@ func widen(v []float32) []float64 {
 	return out
 }
 
-var batchCountRe = regexp.MustCompile(`(?m)^te_batch_inference_count (\d+)$`)
-
-// forwardPasses reads te_batch_inference_count from /metrics.
-func forwardPasses(t *testing.T, s *Server) int {
+// forwardPasses reads te_batch_inference_count.
+func forwardPasses(t testing.TB, s *Server) int {
 	t.Helper()
-	_, raw := do(t, s.Handler(), "GET", "/metrics", nil)
-	m := batchCountRe.FindSubmatch(raw)
-	if m == nil {
-		t.Fatal("no te_batch_inference_count in /metrics")
-	}
-	n, _ := strconv.Atoi(string(m[1]))
-	return n
+	return int(testutil.ToFloat64(s.metrics.batchCount))
 }
 
 // A request whose client is already gone is answered without a forward pass.
 func TestCancelledRequestCostsNoForwardPass(t *testing.T) {
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	before := forwardPasses(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -142,7 +135,7 @@ func TestCancelledRequestCostsNoForwardPass(t *testing.T) {
 func TestConcurrentWorkersMatchGolden(t *testing.T) {
 	var g tinyGolden
 	readGolden(t, "tiny.json", &g)
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir, Encoder: encoder.EncoderOptions{Workers: 2}})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir, Encoder: encoder.EncoderOptions{Workers: 2}})
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Add(1)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/coldserve/coldserve/inference"
 )
 
 // Every golden text, embedded over HTTP with each pooling, matches Hugging Face within 1e-5.
@@ -12,7 +14,7 @@ import (
 func TestEmbedMatchesGolden(t *testing.T) {
 	var g tinyGolden
 	readGolden(t, "tiny.json", &g)
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	h := s.Handler()
 	texts := make([]string, len(g.Items))
 	for i, it := range g.Items {
@@ -56,7 +58,7 @@ func TestEmbedMatchesGolden(t *testing.T) {
 func TestEmbedPoolingNoneMatchesLastHiddenState(t *testing.T) {
 	var g tinyGolden
 	readGolden(t, "tiny.json", &g)
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	texts := make([]string, len(g.Items))
 	for i, it := range g.Items {
 		texts[i] = it.Text
@@ -85,7 +87,7 @@ func TestEmbedPoolingNoneMatchesLastHiddenState(t *testing.T) {
 func TestEmbedNormalize(t *testing.T) {
 	var g tinyGolden
 	readGolden(t, "tiny.json", &g)
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	it := g.Items[7]
 	var pooled embedResp
 	call(t, s.Handler(), "/v1/embed", map[string]any{"inputs": it.Text, "normalize": true}, 200, &pooled)
@@ -123,7 +125,7 @@ func TestEmbedTruncation(t *testing.T) {
 	if len(long.IDs) != 512 {
 		t.Fatalf("golden's last item has %d ids, want 512", len(long.IDs))
 	}
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	var resp embedResp
 	call(t, s.Handler(), "/v1/embed", map[string]any{"inputs": long.Text}, 200, &resp)
 	if d := maxAbs(resp.Embeddings[0], long.Mean); d > 1e-5 {
@@ -133,7 +135,7 @@ func TestEmbedTruncation(t *testing.T) {
 		t.Errorf("usage %d tokens, want 512", resp.Usage.PromptTokens)
 	}
 
-	short := newServer(t, Options{}, ModelConfig{Dir: tinyDir, MaxInputTokens: 8})
+	short := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir, MaxInputTokens: 8})
 	call(t, short.Handler(), "/v1/embed", map[string]any{"inputs": long.Text, "return_tokens": true}, 200, &resp)
 	if len(resp.Tokens[0]) != 8 || resp.Tokens[0][7].ID != 2 || resp.Usage.PromptTokens != 8 {
 		t.Errorf("with max 8 tokens got %d tokens ending in %d", len(resp.Tokens[0]), resp.Tokens[0][len(resp.Tokens[0])-1].ID)

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/coldserve/coldserve/api"
-	"github.com/coldserve/coldserve/encoder"
-	"github.com/coldserve/coldserve/engine"
+	"github.com/coldserve/coldserve/checkpoint"
+	"github.com/coldserve/coldserve/hub"
+	"github.com/coldserve/coldserve/inference"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // Error codes: the stable, machine-readable part of every error answer.
@@ -60,61 +61,81 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// maxMessageBytes caps an error message: messages quote client input (clipped by clip), and
+// maxMessageBytes caps an error message: messages quote client input (clipped by Clip), and
 // no error answer may cost more than a few kilobytes however large the request was.
 const maxMessageBytes = 2048
 
 // Body is the JSON the client receives.
 func (e *Error) Body() api.ErrorResponse {
-	return api.ErrorResponse{Error: api.ErrorBody{Code: e.Code, Message: clipN(e.Message, maxMessageBytes)}}
+	return api.ErrorResponse{Error: api.ErrorBody{Code: e.Code, Message: inference.ClipN(e.Message, maxMessageBytes)}}
 }
 
-// maxQuotedBytes is how much of a client-supplied value an error message repeats.
-const maxQuotedBytes = 96
-
-// clip shortens a client-supplied value for an error message: the message should name what
-// was wrong, not echo a 100k-character source back.
-func clip(s string) string { return clipN(s, maxQuotedBytes) }
-
-func clipN(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) { // never split a UTF-8 sequence
-		cut--
-	}
-	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
-}
+// clip shortens a client-supplied value for an error message.
+func clip(s string) string { return inference.Clip(s) }
 
 func errorf(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// computeError classifies an error from the engine or the model.
-func computeError(err error) *Error {
-	var input *encoder.InputError
-	switch {
-	case errors.Is(err, engine.ErrOverloaded):
-		return &Error{Status: http.StatusTooManyRequests, Code: CodeOverloaded,
-			Message: "the server is overloaded: the batch queue is full, retry after Retry-After seconds", Err: err}
-	case errors.Is(err, engine.ErrQueueTimeout):
-		return &Error{Status: http.StatusTooManyRequests, Code: CodeOverloaded,
-			Message: "the server is overloaded: the request waited longer than --max-queue-wait for a forward pass, retry after Retry-After seconds", Err: err}
-	case errors.Is(err, errRequestTimeout):
-		return &Error{Status: http.StatusGatewayTimeout, Code: CodeTimeout,
-			Message: "the request took longer than the request timeout (--request-timeout) and was dropped", Err: err}
-	case errors.Is(err, engine.ErrClosed):
-		return &Error{Status: http.StatusServiceUnavailable, Code: CodeShuttingDown,
-			Message: "the server is shutting down", Err: err}
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &Error{Status: statusClientClosedRequest, Code: CodeCancelled,
-			Message: "the request was cancelled", Err: err}
-	case errors.As(err, &input):
-		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidArgument, Message: input.Error(), Err: err}
-	default:
-		return internalError(err)
+// errorKinds maps every kind of error the core returns to its status and code, first match
+// wins: the core's own kinds, then loader and resolver kinds (a refused candidate matches
+// one of those before inference.ErrInvalidCheckpoint). An error matching none is a fault of
+// the server: 500 internal, its cause logged and never sent.
+var errorKinds = []struct {
+	kind   error
+	status int
+	code   string
+}{
+	{inference.ErrInvalidInput, http.StatusBadRequest, CodeInvalidArgument},
+	{inference.ErrEmptyInput, http.StatusBadRequest, CodeEmptyInput},
+	{inference.ErrMissingHead, http.StatusBadRequest, CodeMissingHead},
+	{inference.ErrUnknownHead, http.StatusNotFound, CodeUnknownHead},
+	{inference.ErrTooManyInputs, http.StatusRequestEntityTooLarge, CodeTooManyInputs},
+	{inference.ErrTooManyTokens, http.StatusRequestEntityTooLarge, CodeTooManyTokens},
+	{inference.ErrInputTooLong, http.StatusUnprocessableEntity, CodeInputTooLong},
+	{inference.ErrOverloaded, http.StatusTooManyRequests, CodeOverloaded},
+	{inference.ErrTimeout, http.StatusGatewayTimeout, CodeTimeout},
+	{inference.ErrCancelled, statusClientClosedRequest, CodeCancelled},
+	{inference.ErrNotReady, http.StatusServiceUnavailable, CodeNotReady},
+	{inference.ErrShuttingDown, http.StatusServiceUnavailable, CodeShuttingDown},
+
+	{inference.ErrBusy, http.StatusConflict, CodeBusy},
+	{inference.ErrNoPrevious, http.StatusConflict, CodeNoPrevious},
+	{inference.ErrSourceChanged, http.StatusConflict, CodeSourceChanged},
+	{inference.ErrHeadExists, http.StatusConflict, CodeHeadExists},
+	{inference.ErrGeometryChange, http.StatusUnprocessableEntity, CodeGeometryChange},
+	{inference.ErrIncompatible, http.StatusUnprocessableEntity, CodeIncompatible},
+	{inference.ErrNonFinite, http.StatusUnprocessableEntity, CodeNonFinite},
+
+	{checkpoint.ErrForbidden, http.StatusForbidden, CodeForbiddenSource},
+	{checkpoint.ErrNotFound, http.StatusNotFound, CodeSourceNotFound},
+	{hub.ErrNotCached, http.StatusNotFound, CodeSourceNotFound},
+	{checkpoint.ErrOutputExists, http.StatusConflict, CodeOutputExists},
+	{weights.ErrDigestMismatch, http.StatusUnprocessableEntity, CodeDigestMismatch},
+	{weights.ErrInvalid, http.StatusUnprocessableEntity, CodeInvalidCheckpoint},
+	{context.Canceled, statusClientClosedRequest, CodeCancelled},
+	{context.DeadlineExceeded, statusClientClosedRequest, CodeCancelled},
+	{checkpoint.ErrHubUnavailable, http.StatusBadGateway, CodeHubUnavailable},
+	{inference.ErrInvalidCheckpoint, http.StatusUnprocessableEntity, CodeInvalidCheckpoint},
+}
+
+// httpError maps an error of the core (or of the packages below it) to its answer.
+func httpError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
 	}
+	for _, k := range errorKinds {
+		if errors.Is(err, k.kind) {
+			e = &Error{Status: k.status, Code: k.code, Message: err.Error(), Err: err}
+			var ie *inference.Error
+			if errors.As(err, &ie) && e.Status == http.StatusTooManyRequests {
+				e.RetryAfter = retryAfter(ie.Drain)
+			}
+			return e
+		}
+	}
+	return internalError(err)
 }
 
 func internalError(err error) *Error {
@@ -122,15 +143,8 @@ func internalError(err error) *Error {
 		Message: "internal server error", Err: err}
 }
 
-var errNotReady = errorf(http.StatusServiceUnavailable, CodeNotReady,
-	"the model is not loaded yet: retry when GET /readyz answers 200")
-
 var errShuttingDown = errorf(http.StatusServiceUnavailable, CodeShuttingDown,
 	"the server is shutting down: retry on another replica")
-
-// errRequestTimeout is the cause of a request context that ran past --request-timeout; it
-// tells that deadline apart from the client going away.
-var errRequestTimeout = errors.New("request timeout")
 
 // errShuttingDownBody is what reading a request body returns once shutdown has cut it: the
 // request had not been admitted, so it is refused with 503 rather than waited for.

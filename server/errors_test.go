@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,8 +15,11 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/coldserve/coldserve/api"
+	"github.com/coldserve/coldserve/checkpoint"
 	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/engine"
+	"github.com/coldserve/coldserve/inference"
+	"github.com/coldserve/coldserve/weights"
 )
 
 // checkError asserts an error answer: the status, the code, a message, and no stack trace.
@@ -39,8 +43,8 @@ func checkError(t *testing.T, code int, raw []byte, wantStatus int, wantCode str
 // The whole error table of the API, over HTTP on the real router and model.
 func TestErrorTable(t *testing.T) {
 	opts := Options{MaxClientBatch: 4, PayloadLimit: 4096}
-	plain := newServer(t, opts, ModelConfig{Dir: tinyDir}).Handler()
-	twoHeads := newServer(t, opts, ModelConfig{Dir: tinyDir, Heads: []HeadSpec{
+	plain := newServer(t, opts, inference.ModelConfig{Dir: tinyDir}).Handler()
+	twoHeads := newServer(t, opts, inference.ModelConfig{Dir: tinyDir, Heads: []inference.HeadSpec{
 		{Name: "a", Dir: sentimentDir}, {Name: "b", Dir: sentimentDir}}}).Handler()
 	notReady, err := New(Options{Logger: quietLogger()})
 	if err != nil {
@@ -114,7 +118,7 @@ func TestErrorTable(t *testing.T) {
 
 // A body without Content-Length is cut off by the reader at the payload limit.
 func TestPayloadLimitWithoutContentLength(t *testing.T) {
-	s := newServer(t, Options{PayloadLimit: 1024}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{PayloadLimit: 1024}, inference.ModelConfig{Dir: tinyDir})
 	body := fmt.Sprintf(`{"inputs": %q}`, strings.Repeat("x", 2000))
 	req := httptest.NewRequest("POST", "/v1/embed", strings.NewReader(body))
 	req.ContentLength = -1 // as with chunked transfer encoding
@@ -125,7 +129,7 @@ func TestPayloadLimitWithoutContentLength(t *testing.T) {
 
 // After Close (graceful shutdown), inference answers 503 shutting_down and /readyz turns 503.
 func TestShuttingDownAnswers503(t *testing.T) {
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +144,7 @@ func TestShuttingDownAnswers503(t *testing.T) {
 
 // A panicking handler answers a JSON 500 without a stack trace and the server keeps serving.
 func TestRecoveryAnswersJSON500(t *testing.T) {
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	s.router.GET("/test-panic", func(*gin.Context) { panic("kaboom at some/file.go:12") })
 	code, raw := do(t, s.Handler(), "GET", "/test-panic", nil)
 	if code != 500 {
@@ -155,28 +159,51 @@ func TestRecoveryAnswersJSON500(t *testing.T) {
 	}
 }
 
-// Engine and model errors map to the documented statuses (the overload path itself is exercised
-// with a blocked forwarder in package engine).
-func TestComputeErrorMapping(t *testing.T) {
+// Every kind of error the core and the packages below it return maps to its documented status
+// and code, wrapped or not; anything else is a 500 that does not leak its cause.
+func TestErrorKindsMapToHTTP(t *testing.T) {
 	tests := []struct {
 		err    error
 		status int
 		code   string
 	}{
-		{fmt.Errorf("submit: %w", engine.ErrOverloaded), 429, CodeOverloaded},
-		{engine.ErrClosed, 503, CodeShuttingDown},
-		{context.Canceled, statusClientClosedRequest, CodeCancelled},
-		{&encoder.InputError{Seq: 0, Reason: "no tokens"}, 400, CodeInvalidArgument},
+		{&inference.Error{Kind: inference.ErrOverloaded, Msg: "full", Err: engine.ErrOverloaded}, 429, CodeOverloaded},
+		{&inference.Error{Kind: inference.ErrShuttingDown, Msg: "closing", Err: engine.ErrClosed}, 503, CodeShuttingDown},
+		{&inference.Error{Kind: inference.ErrCancelled, Msg: "gone", Err: context.Canceled}, statusClientClosedRequest, CodeCancelled},
+		{&inference.Error{Kind: inference.ErrInvalidInput, Msg: "bad", Err: &encoder.InputError{Seq: 0, Reason: "no tokens"}}, 400, CodeInvalidArgument},
+		{&inference.Error{Kind: inference.ErrTimeout, Msg: "late"}, 504, CodeTimeout},
+		{&inference.Error{Kind: inference.ErrNotReady, Msg: "wait"}, 503, CodeNotReady},
+		{&inference.Error{Kind: inference.ErrEmptyInput, Msg: "empty"}, 400, CodeEmptyInput},
+		{&inference.Error{Kind: inference.ErrTooManyInputs, Msg: "many"}, 413, CodeTooManyInputs},
+		{&inference.Error{Kind: inference.ErrTooManyTokens, Msg: "many"}, 413, CodeTooManyTokens},
+		{&inference.Error{Kind: inference.ErrInputTooLong, Msg: "long"}, 422, CodeInputTooLong},
+		{&inference.Error{Kind: inference.ErrMissingHead, Msg: "which"}, 400, CodeMissingHead},
+		{&inference.Error{Kind: inference.ErrUnknownHead, Msg: "who"}, 404, CodeUnknownHead},
+		{&inference.Error{Kind: inference.ErrBusy, Msg: "busy"}, 409, CodeBusy},
+		{&inference.Error{Kind: inference.ErrNoPrevious, Msg: "none"}, 409, CodeNoPrevious},
+		{&inference.Error{Kind: inference.ErrSourceChanged, Msg: "changed"}, 409, CodeSourceChanged},
+		{&inference.Error{Kind: inference.ErrHeadExists, Msg: "dup"}, 409, CodeHeadExists},
+		{&inference.Error{Kind: inference.ErrGeometryChange, Msg: "shape"}, 422, CodeGeometryChange},
+		{&inference.Error{Kind: inference.ErrIncompatible, Msg: "tok"}, 422, CodeIncompatible},
+		{fmt.Errorf("swap: %w", &inference.NonFiniteOutputError{}), 422, CodeNonFinite},
+		{fmt.Errorf("swap: %w", &checkpoint.ForbiddenError{Source: "x"}), 403, CodeForbiddenSource},
+		{&checkpoint.NotFoundError{Source: "x", Err: fs.ErrNotExist}, 404, CodeSourceNotFound},
+		{&checkpoint.OutputExistsError{Dir: "x"}, 409, CodeOutputExists},
+		{&weights.DigestMismatchError{}, 422, CodeDigestMismatch},
+		{&checkpoint.HubError{Repo: "a/b", Err: errors.New("dial tcp: refused")}, 502, CodeHubUnavailable},
+		{context.DeadlineExceeded, statusClientClosedRequest, CodeCancelled},
 		{errors.New("kernel exploded"), 500, CodeInternal},
 	}
 	for _, tt := range tests {
-		e := computeError(tt.err)
-		if e.Status != tt.status || e.Code != tt.code || !errors.Is(e, tt.err) {
-			t.Errorf("computeError(%v) = %v, want %d %s", tt.err, e, tt.status, tt.code)
-		}
-		if e.Status == 500 && strings.Contains(e.Message, "exploded") {
-			t.Errorf("500 message leaks the cause: %q", e.Message)
-		}
+		t.Run(tt.code, func(t *testing.T) {
+			e := httpError(tt.err)
+			if e.Status != tt.status || e.Code != tt.code || !errors.Is(e, tt.err) {
+				t.Errorf("httpError(%v) = %v, want %d %s", tt.err, e, tt.status, tt.code)
+			}
+			if e.Status == 500 && strings.Contains(e.Message, "exploded") {
+				t.Errorf("500 message leaks the cause: %q", e.Message)
+			}
+		})
 	}
 }
 
@@ -186,7 +213,9 @@ func TestOverloadedAnswerHasRetryAfter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.router.GET("/test-overload", func(c *gin.Context) { s.fail(c, computeError(engine.ErrOverloaded)) })
+	s.router.GET("/test-overload", func(c *gin.Context) {
+		s.fail(c, httpError(&inference.Error{Kind: inference.ErrOverloaded, Msg: "full", Err: engine.ErrOverloaded}))
+	})
 	req := httptest.NewRequest("GET", "/test-overload", nil)
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, req)
@@ -199,7 +228,7 @@ func TestOverloadedAnswerHasRetryAfter(t *testing.T) {
 // The 422 for an over-long input names its full token count: the count /v1/tokenize gives,
 // which never truncates.
 func TestTooLongReportsFullLength(t *testing.T) {
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	text := strings.Repeat("a ", 600)
 	code, raw := do(t, s.Handler(), "POST", "/v1/tokenize", map[string]any{"inputs": text})
 	if code != 200 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/coldserve/coldserve/checkpoint"
+	"github.com/coldserve/coldserve/inference"
 )
 
 // The request decoders of every route are fuzzed through the real router, on a served model:
@@ -39,7 +40,7 @@ func fuzzRoute(f *testing.F, path string, seeds ...string) {
 	root := f.TempDir()
 	s := newServer(f, Options{PayloadLimit: 64 << 10, MaxClientBatch: 8,
 		Admin: AdminOptions{Token: "tok", Sources: &checkpoint.Resolver{Roots: []string{root}}}},
-		ModelConfig{Dir: sentimentDir, MaxInputTokens: 64})
+		inference.ModelConfig{Dir: sentimentDir, MaxInputTokens: 64})
 	for _, seed := range seeds {
 		f.Add([]byte(seed), byte(0))
 	}

@@ -2,13 +2,11 @@ package server
 
 import (
 	"context"
-	"math"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/coldserve/coldserve/api"
-	"github.com/coldserve/coldserve/encoder"
+	"github.com/coldserve/coldserve/inference"
 )
 
 // handleEmbed answers POST /v1/embed.
@@ -32,102 +30,43 @@ import (
 //	@Failure		504		{object}	api.ErrorResponse	"the request took longer than the request timeout"
 //	@Router			/v1/embed [post]
 func (s *Server) handleEmbed(c *gin.Context) {
-	s.serveInference(c, func(ctx context.Context, m *served, adm *admission) (any, *stats, *Error) {
+	s.serveInference(c, func(ctx context.Context, res *inference.Reservation) (int, any, *inference.Stats, error) {
 		var req api.EmbedRequest
 		if e := bind(c, &req); e != nil {
-			return nil, nil, e
+			return 0, nil, nil, e
 		}
-		st := &stats{inputs: len(req.Inputs)}
-		if e := s.checkInputs(len(req.Inputs), "inputs"); e != nil {
-			return nil, st, e
+		out, err := s.core.Embed(ctx, inference.EmbedRequest{Inputs: req.Inputs, Pooling: req.Pooling,
+			Normalize: req.Normalize, Truncate: boolOr(req.Truncate, true), ReturnTokens: req.ReturnTokens, Reserved: res})
+		if err != nil {
+			return len(req.Inputs), nil, nil, err
 		}
-		pooling := s.opts.DefaultPooling
-		if req.Pooling != "" {
-			p, err := encoder.ParsePooling(req.Pooling)
-			if err != nil {
-				return nil, st, errorf(http.StatusBadRequest, CodeInvalidArgument, "pooling: %v", err)
-			}
-			pooling = p
-		}
-		if pooling == encoder.PoolPooler && !m.main.eng.Current().HasPooler() {
-			return nil, st, errorf(http.StatusBadRequest, CodeInvalidArgument,
-				"pooling \"pooler\": this checkpoint has no pooler weights; use mean or cls")
-		}
-		truncate := boolOr(req.Truncate, true)
-		if pooling != encoder.PoolNone && !req.ReturnTokens {
-			// Pooled vectors only: the result cache applies.
-			res, e := s.embedPooled(ctx, m, adm, req.Inputs, pooling, req.Normalize, truncate)
-			if e != nil {
-				return nil, &res.stats, e
-			}
-			return api.EmbedResponse{
-				Model:      m.name,
-				Checkpoint: res.checkpoint,
-				Pooling:    string(pooling),
-				Dimensions: res.dimensions,
-				Usage:      api.Usage{PromptTokens: res.stats.tokens, TotalTokens: res.stats.tokens},
-				Embeddings: res.vecs,
-			}, &res.stats, nil
-		}
-		out, e := s.compute(ctx, m, adm, m.main, req.Inputs, truncate)
-		if e != nil {
-			return nil, &out.stats, e
-		}
-		enc := out.res.Forwarder
 		resp := api.EmbedResponse{
-			Model:      m.name,
-			Checkpoint: enc.CheckpointID(),
-			Pooling:    string(pooling),
-			Dimensions: enc.Config().HiddenSize,
-			Usage:      api.Usage{PromptTokens: out.stats.tokens, TotalTokens: out.stats.tokens},
+			Model:      out.Model,
+			Checkpoint: out.Checkpoint,
+			Pooling:    string(out.Pooling),
+			Dimensions: out.Dimensions,
+			Usage:      api.Usage{PromptTokens: out.Stats.Tokens, TotalTokens: out.Stats.Tokens},
+			Embeddings: out.Vectors,
+			Tokens:     apiTokens(out.Tokens),
 		}
-		if pooling == encoder.PoolNone {
-			vecs := make([][][]float32, len(out.res.Rows))
-			for i, row := range out.res.Rows {
-				vecs[i] = tokenRows(row.Output.Hidden(row.Index), req.Normalize)
-			}
-			resp.Embeddings = vecs
-		} else {
-			vecs := make([][]float32, len(out.res.Rows))
-			for i, row := range out.res.Rows {
-				v, err := enc.Pool(row.Output, row.Index, pooling, req.Normalize)
-				if err != nil {
-					return nil, &out.stats, internalError(err)
-				}
-				vecs[i] = v
-			}
-			resp.Embeddings = vecs
+		if out.TokenVectors != nil {
+			resp.Embeddings = out.TokenVectors
 		}
-		if req.ReturnTokens || pooling == encoder.PoolNone {
-			resp.Tokens = make([][]api.Token, len(out.encs))
-			for i, e := range out.encs {
-				resp.Tokens[i] = e.tokens
-			}
-		}
-		return resp, &out.stats, nil
+		return len(req.Inputs), resp, &out.Stats, nil
 	})
 }
 
-// tokenRows returns a sequence's token vectors, L2-normalised copies when normalize is set
-// (the encoder's rows are shared with batchmates and must not be modified).
-func tokenRows(rows [][]float32, normalize bool) [][]float32 {
-	if !normalize {
-		return rows
+// apiTokens converts the core's tokens to the wire type (nil stays nil: the field is omitted).
+func apiTokens(in [][]inference.Token) [][]api.Token {
+	if in == nil {
+		return nil
 	}
-	out := make([][]float32, len(rows))
-	for i, r := range rows {
-		var ss float64
-		for _, x := range r {
-			ss += float64(x) * float64(x)
+	out := make([][]api.Token, len(in))
+	for i, toks := range in {
+		out[i] = make([]api.Token, len(toks))
+		for j, t := range toks {
+			out[i][j] = api.Token(t)
 		}
-		v := make([]float32, len(r))
-		if ss > 0 {
-			inv := 1 / math.Sqrt(ss)
-			for j, x := range r {
-				v[j] = float32(float64(x) * inv)
-			}
-		}
-		out[i] = v
 	}
 	return out
 }

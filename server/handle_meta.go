@@ -19,42 +19,27 @@ import (
 //	@Failure		503	{object}	api.ErrorResponse	"model not loaded yet"
 //	@Router			/v1/models [get]
 func (s *Server) handleModels(c *gin.Context) {
-	m, e := s.ready()
-	if e != nil {
-		s.fail(c, e)
+	m, err := s.core.Model()
+	if err != nil {
+		s.fail(c, httpError(err))
 		return
 	}
-	enc := m.main.eng.Current()
-	cfg := enc.Config()
 	info := api.ModelInfo{
-		Name:              m.name,
-		Checkpoint:        enc.CheckpointID(),
-		HiddenSize:        cfg.HiddenSize,
-		NumLayers:         cfg.NumHiddenLayers,
-		NumAttentionHeads: cfg.NumAttentionHeads,
-		IntermediateSize:  cfg.IntermediateSize,
-		VocabSize:         cfg.VocabSize,
-		MaxInputTokens:    m.maxInputTokens,
-		DefaultPooling:    string(s.opts.DefaultPooling),
-		HasPooler:         enc.HasPooler(),
-		DType:             string(enc.DType()),
-		Heads:             make([]api.HeadInfo, 0, len(m.headNames)),
+		Name:              m.Name,
+		Checkpoint:        m.Checkpoint,
+		HiddenSize:        m.Config.HiddenSize,
+		NumLayers:         m.Config.NumHiddenLayers,
+		NumAttentionHeads: m.Config.NumAttentionHeads,
+		IntermediateSize:  m.Config.IntermediateSize,
+		VocabSize:         m.Config.VocabSize,
+		MaxInputTokens:    m.MaxInputTokens,
+		DefaultPooling:    string(m.DefaultPooling),
+		HasPooler:         m.HasPooler,
+		DType:             string(m.DType),
+		Heads:             make([]api.HeadInfo, len(m.Heads)),
 	}
-	for _, name := range m.headNames {
-		h := m.heads[name]
-		pt := h.head.ProblemType()
-		if pt == "" {
-			pt = "single_label_classification"
-			if len(h.head.Labels()) == 1 {
-				pt = "multi_label_classification"
-			}
-		}
-		info.Heads = append(info.Heads, api.HeadInfo{
-			Name:        name,
-			Labels:      h.head.Labels(),
-			ProblemType: pt,
-			Checkpoint:  h.lane.eng.Current().CheckpointID(),
-		})
+	for i, h := range m.Heads {
+		info.Heads[i] = api.HeadInfo(h)
 	}
 	s.respond(c, http.StatusOK, api.ModelsResponse{Models: []api.ModelInfo{info}})
 }
@@ -80,12 +65,12 @@ func (s *Server) handleHealthz(c *gin.Context) {
 //	@Failure	503	{object}	api.ErrorResponse	"not ready or shutting down"
 //	@Router		/readyz [get]
 func (s *Server) handleReadyz(c *gin.Context) {
-	if s.active.isRetired() {
+	if s.active.IsRetired() {
 		s.fail(c, errorf(http.StatusServiceUnavailable, CodeShuttingDown, "the server is shutting down"))
 		return
 	}
-	if _, e := s.ready(); e != nil {
-		s.fail(c, e)
+	if err := s.core.Ready(); err != nil {
+		s.fail(c, httpError(err))
 		return
 	}
 	s.respond(c, http.StatusOK, api.StatusResponse{Status: "ready"})

@@ -24,9 +24,8 @@ import (
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet"
 //	@Router			/v1/tokenize [post]
 func (s *Server) handleTokenize(c *gin.Context) {
-	m, e := s.ready()
-	if e != nil {
-		s.fail(c, e)
+	if err := s.core.Ready(); err != nil {
+		s.fail(c, httpError(err))
 		return
 	}
 	var req api.TokenizeRequest
@@ -34,20 +33,12 @@ func (s *Server) handleTokenize(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	if e := s.checkInputs(len(req.Inputs), "inputs"); e != nil {
-		s.fail(c, e)
-		return
-	}
-	encs, err := m.main.tok.encode(req.Inputs, 0, boolOr(req.AddSpecialTokens, true))
+	toks, err := s.core.Tokenize(req.Inputs, boolOr(req.AddSpecialTokens, true))
 	if err != nil {
-		s.fail(c, internalError(err))
+		s.fail(c, httpError(err))
 		return
 	}
-	resp := api.TokenizeResponse{Tokens: make([][]api.Token, len(encs))}
-	for i, enc := range encs {
-		resp.Tokens[i] = enc.tokens
-	}
-	s.respond(c, http.StatusOK, resp)
+	s.respond(c, http.StatusOK, api.TokenizeResponse{Tokens: apiTokens(toks)})
 }
 
 // handleDecode answers POST /v1/decode.
@@ -65,9 +56,8 @@ func (s *Server) handleTokenize(c *gin.Context) {
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet"
 //	@Router			/v1/decode [post]
 func (s *Server) handleDecode(c *gin.Context) {
-	m, e := s.ready()
-	if e != nil {
-		s.fail(c, e)
+	if err := s.core.Ready(); err != nil {
+		s.fail(c, httpError(err))
 		return
 	}
 	var req api.DecodeRequest
@@ -75,19 +65,10 @@ func (s *Server) handleDecode(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	if e := s.checkInputs(len(req.IDs), "ids"); e != nil {
-		s.fail(c, e)
+	texts, err := s.core.Decode(req.IDs, boolOr(req.SkipSpecialTokens, true))
+	if err != nil {
+		s.fail(c, httpError(err))
 		return
 	}
-	skip := boolOr(req.SkipSpecialTokens, true)
-	resp := api.DecodeResponse{Texts: make([]string, len(req.IDs))}
-	for i, ids := range req.IDs {
-		text, err := m.main.tok.decode(ids, skip)
-		if err != nil {
-			s.fail(c, errorf(http.StatusBadRequest, CodeInvalidArgument, "ids[%d]: %v", i, err))
-			return
-		}
-		resp.Texts[i] = text
-	}
-	s.respond(c, http.StatusOK, resp)
+	s.respond(c, http.StatusOK, api.DecodeResponse{Texts: texts})
 }

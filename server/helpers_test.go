@@ -12,6 +12,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/coldserve/coldserve/inference"
 )
 
 // Paths of the project's test checkpoints and goldens (computed by Hugging Face transformers).
@@ -27,7 +29,7 @@ func quietLogger() *slog.Logger {
 }
 
 // newServer starts a Server on the real router with a real checkpoint, closed at test end.
-func newServer(t testing.TB, opts Options, cfg ModelConfig) *Server {
+func newServer(t testing.TB, opts Options, cfg inference.ModelConfig) *Server {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = quietLogger()

@@ -16,13 +16,15 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/coldserve/coldserve/inference"
 )
 
 // A body over --payload-limit gets its JSON 413 even from a client that writes the whole body
 // before it reads (Python's urllib and requests), with a Content-Length or chunked: the
 // server reads and discards the rest instead of resetting the connection under the client.
 func TestOversizedBodyGetsJSON413(t *testing.T) {
-	ts := serveTCP(t, newServer(t, Options{}, ModelConfig{Dir: tinyDir}), 5*time.Second)
+	ts := serveTCP(t, newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir}), 5*time.Second)
 	for _, size := range []int{5 << 20, 50 << 20} {
 		body := jsonBody(size)
 		for _, withLength := range []bool{true, false} {
@@ -45,7 +47,7 @@ func TestOversizedBodyPythonUrllib(t *testing.T) {
 	if err != nil {
 		t.Skip("python3 is not installed: the Go client in TestOversizedBodyGetsJSON413 covers the same behaviour")
 	}
-	ts := serveTCP(t, newServer(t, Options{}, ModelConfig{Dir: tinyDir}), 5*time.Second)
+	ts := serveTCP(t, newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir}), 5*time.Second)
 	script := filepath.Join(t.TempDir(), "post.py")
 	if err := os.WriteFile(script, []byte(`
 import json, sys, urllib.error, urllib.request
@@ -80,7 +82,7 @@ print("ok")
 // the memory of the answers it did not read comes back.
 func TestSlowClientsAreCut(t *testing.T) {
 	s := newServer(t, Options{Timeouts: Timeouts{BodyRead: 300 * time.Millisecond, Write: 300 * time.Millisecond}},
-		ModelConfig{Dir: tinyDir})
+		inference.ModelConfig{Dir: tinyDir})
 	ts := serveTCP(t, s, 5*time.Second)
 
 	t.Run("slow body", func(t *testing.T) {
@@ -135,9 +137,9 @@ func TestSlowClientsAreCut(t *testing.T) {
 		}()
 		// Every handler finishes (its write cut by the timeout) while the clients still read nothing.
 		deadline := time.Now().Add(60 * time.Second)
-		for s.active.count() > 0 || testutil.ToFloat64(s.metrics.batchCount) == 0 {
+		for s.active.Count() > 0 || testutil.ToFloat64(s.metrics.batchCount) == 0 {
 			if time.Now().After(deadline) {
-				t.Fatalf("%d requests still held by clients that do not read", s.active.count())
+				t.Fatalf("%d requests still held by clients that do not read", s.active.Count())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -163,7 +165,7 @@ func TestRequestLimits(t *testing.T) {
 	long := strings.Repeat("token ", 400)
 	inputs := []string{long, long, long, long}
 	t.Run("request timeout", func(t *testing.T) {
-		s := newServer(t, Options{Timeouts: Timeouts{Request: time.Nanosecond}}, ModelConfig{Dir: tinyDir})
+		s := newServer(t, Options{Timeouts: Timeouts{Request: time.Nanosecond}}, inference.ModelConfig{Dir: tinyDir})
 		before := testutil.ToFloat64(s.metrics.batchCount)
 		code, _, raw := request(t, s.Handler(), http.MethodPost, "/v1/embed", mustJSON(t, map[string]any{"inputs": inputs}), nil)
 		if code != http.StatusGatewayTimeout || errorCode(t, raw) != CodeTimeout {
@@ -174,7 +176,7 @@ func TestRequestLimits(t *testing.T) {
 		}
 	})
 	t.Run("max request tokens", func(t *testing.T) {
-		s := newServer(t, Options{MaxRequestTokens: 1000}, ModelConfig{Dir: tinyDir})
+		s := newServer(t, Options{MaxRequestTokens: 1000}, inference.ModelConfig{Dir: tinyDir})
 		code, _, raw := request(t, s.Handler(), http.MethodPost, "/v1/embed", mustJSON(t, map[string]any{"inputs": inputs}), nil)
 		if code != http.StatusRequestEntityTooLarge || errorCode(t, raw) != CodeTooManyTokens {
 			t.Errorf("4 × 400 tokens over a limit of 1000: %d %s", code, raw)

@@ -2,12 +2,13 @@ package server
 
 import (
 	"math"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/coldserve/coldserve/engine"
+	"github.com/coldserve/coldserve/inference"
 )
 
 // metrics holds the Prometheus collectors of one Server, registered on its own registry (no
@@ -70,59 +71,53 @@ func powersOfTwo(n int, limit int) []float64 {
 // cacheBytes the bytes held by the embedding cache.
 func newMetrics(queueDepth, cacheBytes func() float64) *metrics {
 	reg := prometheus.NewRegistry()
-	f := factory{reg}
+	f := promauto.With(reg)
 	dur := teDurationBuckets()
 	m := &metrics{
 		registry: reg,
-		httpRequests: f.counterVec("coldserve_http_requests_total",
-			"HTTP requests by route, method and status code.", "route", "method", "status"),
-		httpDuration: f.histogramVec("coldserve_http_request_duration_seconds",
-			"HTTP request latency by route, method and status code.", dur, "route", "method", "status"),
+		httpRequests: f.NewCounterVec(prometheus.CounterOpts{Name: "coldserve_http_requests_total",
+			Help: "HTTP requests by route, method and status code."}, []string{"route", "method", "status"}),
+		httpDuration: f.NewHistogramVec(prometheus.HistogramOpts{Name: "coldserve_http_request_duration_seconds",
+			Help: "HTTP request latency by route, method and status code.", Buckets: dur}, []string{"route", "method", "status"}),
 
-		requestCount: f.counterVec("te_request_count",
-			"Embed and classify requests received (method: single or batch input).", "method"),
-		requestSuccess: f.counterVec("te_request_success",
-			"Embed and classify requests answered successfully.", "method"),
-		requestFailure: f.counterVec("te_request_failure",
-			"Embed and classify requests that failed, by error code.", "err"),
-		requestDuration: f.histogram("te_request_duration",
-			"End-to-end embed/classify latency in seconds.", dur),
-		tokenizationSeconds: f.histogram("te_request_tokenization_duration",
-			"Tokenization time per request in seconds.", dur),
-		queueSeconds: f.histogram("te_request_queue_duration",
-			"Time a request waited for its first batch, in seconds.", dur),
-		inferenceSeconds: f.histogram("te_request_inference_duration",
-			"Forward-pass time spent on a request, in seconds.", dur),
-		inputLength: f.histogram("te_request_input_length",
-			"Tokens per input (after truncation).", powersOfTwo(20, 512)),
+		requestCount: f.NewCounterVec(prometheus.CounterOpts{Name: "te_request_count",
+			Help: "Embed and classify requests received (method: single or batch input)."}, []string{"method"}),
+		requestSuccess: f.NewCounterVec(prometheus.CounterOpts{Name: "te_request_success",
+			Help: "Embed and classify requests answered successfully."}, []string{"method"}),
+		requestFailure: f.NewCounterVec(prometheus.CounterOpts{Name: "te_request_failure",
+			Help: "Embed and classify requests that failed, by error code."}, []string{"err"}),
+		requestDuration: f.NewHistogram(prometheus.HistogramOpts{Name: "te_request_duration",
+			Help: "End-to-end embed/classify latency in seconds.", Buckets: dur}),
+		tokenizationSeconds: f.NewHistogram(prometheus.HistogramOpts{Name: "te_request_tokenization_duration",
+			Help: "Tokenization time per request in seconds.", Buckets: dur}),
+		queueSeconds: f.NewHistogram(prometheus.HistogramOpts{Name: "te_request_queue_duration",
+			Help: "Time a request waited for its first batch, in seconds.", Buckets: dur}),
+		inferenceSeconds: f.NewHistogram(prometheus.HistogramOpts{Name: "te_request_inference_duration",
+			Help: "Forward-pass time spent on a request, in seconds.", Buckets: dur}),
+		inputLength: f.NewHistogram(prometheus.HistogramOpts{Name: "te_request_input_length",
+			Help: "Tokens per input (after truncation).", Buckets: powersOfTwo(20, 512)}),
 
-		batchSize: f.histogram("te_batch_next_size",
-			"Sequences per forward pass.", powersOfTwo(13, 0)),
-		batchTokens: f.histogram("te_batch_next_tokens",
-			"Padded tokens (longest × sequences) per forward pass.", powersOfTwo(21, 0)),
-		batchDuration: f.histogram("te_batch_inference_duration",
-			"Forward-pass wall time in seconds.", dur),
-		batchCount:   f.counter("te_batch_inference_count", "Forward passes started."),
-		batchSuccess: f.counter("te_batch_inference_success", "Forward passes that succeeded."),
-		batchFailure: f.counter("te_batch_inference_failure", "Forward passes that failed."),
+		batchSize: f.NewHistogram(prometheus.HistogramOpts{Name: "te_batch_next_size",
+			Help: "Sequences per forward pass.", Buckets: powersOfTwo(13, 0)}),
+		batchTokens: f.NewHistogram(prometheus.HistogramOpts{Name: "te_batch_next_tokens",
+			Help: "Padded tokens (longest × sequences) per forward pass.", Buckets: powersOfTwo(21, 0)}),
+		batchDuration: f.NewHistogram(prometheus.HistogramOpts{Name: "te_batch_inference_duration",
+			Help: "Forward-pass wall time in seconds.", Buckets: dur}),
+		batchCount:   f.NewCounter(prometheus.CounterOpts{Name: "te_batch_inference_count", Help: "Forward passes started."}),
+		batchSuccess: f.NewCounter(prometheus.CounterOpts{Name: "te_batch_inference_success", Help: "Forward passes that succeeded."}),
+		batchFailure: f.NewCounter(prometheus.CounterOpts{Name: "te_batch_inference_failure", Help: "Forward passes that failed."}),
 
-		refused: f.counterVec("coldserve_requests_refused_total",
-			"Embed and classify requests refused with 429, by stage: admission (before the body was parsed or tokenized), "+
-				"queue_full (tokenized, but its exact size did not fit the queue), queue_wait (waited longer than --max-queue-wait).", "stage"),
+		refused: f.NewCounterVec(prometheus.CounterOpts{Name: "coldserve_requests_refused_total",
+			Help: "Embed and classify requests refused with 429, by stage: admission (before the body was parsed or tokenized), " +
+				"queue_full (tokenized, but its exact size did not fit the queue), queue_wait (waited longer than --max-queue-wait)."}, []string{"stage"}),
 
-		cacheHits: f.counter("coldserve_embed_cache_hits_total",
-			"Embed inputs answered from the result cache (no tokenization, no forward pass)."),
-		cacheMisses: f.counter("coldserve_embed_cache_misses_total",
-			"Embed inputs looked up in the result cache and not found."),
-		cacheEvictions: f.counter("coldserve_embed_cache_evictions_total",
-			"Cached embeddings evicted to keep the cache within --cache-bytes."),
+		cacheHits:      f.NewCounter(prometheus.CounterOpts{Name: "coldserve_embed_cache_hits_total", Help: "Embed inputs answered from the result cache (no tokenization, no forward pass)."}),
+		cacheMisses:    f.NewCounter(prometheus.CounterOpts{Name: "coldserve_embed_cache_misses_total", Help: "Embed inputs looked up in the result cache and not found."}),
+		cacheEvictions: f.NewCounter(prometheus.CounterOpts{Name: "coldserve_embed_cache_evictions_total", Help: "Cached embeddings evicted to keep the cache within --cache-bytes."}),
 	}
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "te_queue_size", Help: "Input sequences waiting for a forward pass.",
-	}, queueDepth))
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "coldserve_embed_cache_bytes", Help: "Bytes held by the embedding result cache (keys, vectors, overhead).",
-	}, cacheBytes))
+	f.NewGaugeFunc(prometheus.GaugeOpts{Name: "te_queue_size", Help: "Input sequences waiting for a forward pass."}, queueDepth)
+	f.NewGaugeFunc(prometheus.GaugeOpts{Name: "coldserve_embed_cache_bytes",
+		Help: "Bytes held by the embedding result cache (keys, vectors, overhead)."}, cacheBytes)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -140,45 +135,27 @@ func (m *metrics) BatchDone(s engine.BatchStats) {
 	}
 }
 
-// stages records one embed/classify request's per-stage timings.
-func (m *metrics) stages(t timings, inputLengths []int) {
-	m.tokenizationSeconds.Observe(t.tokenize.Seconds())
-	m.queueSeconds.Observe(t.queue.Seconds())
-	m.inferenceSeconds.Observe(t.inference.Seconds())
-	for _, n := range inputLengths {
+// stages records one embed/classify request's per-stage timings and input lengths.
+func (m *metrics) stages(st *inference.Stats) {
+	m.tokenizationSeconds.Observe(st.Tokenize.Seconds())
+	m.queueSeconds.Observe(st.Queue.Seconds())
+	m.inferenceSeconds.Observe(st.Inference.Seconds())
+	for _, n := range st.Lengths {
 		m.inputLength.Observe(float64(n))
 	}
 }
 
-// timings are one request's per-stage durations, also sent as x-*-time response headers.
-type timings struct {
-	start                      time.Time
-	tokenize, queue, inference time.Duration
+// Refused implements inference.Observer.
+func (m *metrics) Refused(stage string) { m.refused.WithLabelValues(stage).Inc() }
+
+// CacheLookup implements inference.Observer.
+func (m *metrics) CacheLookup(hit bool) {
+	if hit {
+		m.cacheHits.Inc()
+	} else {
+		m.cacheMisses.Inc()
+	}
 }
 
-// factory registers collectors on one registry.
-type factory struct{ reg *prometheus.Registry }
-
-func (f factory) counter(name, help string) prometheus.Counter {
-	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
-	f.reg.MustRegister(c)
-	return c
-}
-
-func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
-	f.reg.MustRegister(c)
-	return c
-}
-
-func (f factory) histogram(name, help string, buckets []float64) prometheus.Histogram {
-	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets})
-	f.reg.MustRegister(h)
-	return h
-}
-
-func (f factory) histogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
-	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
-	f.reg.MustRegister(h)
-	return h
-}
+// CacheEvicted implements inference.Observer.
+func (m *metrics) CacheEvicted() { m.cacheEvictions.Inc() }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,8 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/coldserve/coldserve/encoder"
-	"github.com/coldserve/coldserve/engine"
+	"github.com/coldserve/coldserve/inference"
 )
 
 // The middleware chain, outermost first: recovery, observe, guardBody (payload limit, body
@@ -83,11 +81,11 @@ func (s *Server) observe() gin.HandlerFunc {
 // also bounds how long any answer may take to write.
 func (s *Server) gate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !s.active.acquire() {
+		if !s.active.Acquire() {
 			s.fail(c, errShuttingDown)
 			return
 		}
-		defer s.active.release()
+		defer s.active.Release()
 		if t := s.opts.Timeouts; t.Write > 0 && t.Request > 0 {
 			// An outer bound for routes that do not go through respond, which tightens it.
 			_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(t.Request + t.Write))
@@ -97,14 +95,13 @@ func (s *Server) gate() gin.HandlerFunc {
 }
 
 // admit is the inference routes' admission control, applied before the body is read. A
-// request beyond --max-concurrent-requests is refused with 429 at once. Otherwise it reserves
-// room in the queue of the lane it will use (lane picks it; nil when that depends on the
-// body) for an estimate of its tokens made from its size, and is refused with 429 when there
-// is none. Parsing and tokenizing cost more than a forward pass of a short text, so refusing
-// after them would let retrying clients take the CPU the passes need; and reserving, rather
-// than only checking, keeps concurrent requests from all passing the check at once and then
-// all being refused after the work.
-func (s *Server) admit(lane func(*served) *lane) gin.HandlerFunc {
+// request beyond --max-concurrent-requests is refused with 429 at once. Otherwise the core
+// reserves room in the queue the request will use for an estimate of its tokens made from its
+// size, and it is refused with 429 when there is none. Parsing and tokenizing cost more than a
+// forward pass of a short text, so refusing after them would let retrying clients take the
+// CPU the passes need; and reserving, rather than only checking, keeps concurrent requests
+// from all passing the check at once and then all being refused after the work.
+func (s *Server) admit(w inference.Workload) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		select {
 		case s.inference <- struct{}{}:
@@ -115,27 +112,13 @@ func (s *Server) admit(lane func(*served) *lane) gin.HandlerFunc {
 				cap(s.inference)))
 			return
 		}
-		m := s.model.Load()
-		if m == nil {
-			c.Next() // the handler answers not_ready
-			return
-		}
-		l := lane(m)
-		if l == nil {
-			if m.classifyFull() {
-				s.refuse(c, errorf(http.StatusTooManyRequests, CodeOverloaded, "the server is overloaded: the batch queue is full, retry after Retry-After seconds"))
-				return
-			}
-			c.Next()
-			return
-		}
-		res, err := l.eng.Reserve(s.estimateTokens(c.Request))
+		res, err := s.core.Reserve(w, s.estimateTokens(c.Request))
 		if err != nil {
-			s.refuse(c, computeError(err))
+			s.refuse(c, httpError(err))
 			return
 		}
 		defer res.Release() // a no-op once the request was submitted
-		c.Set(admissionKey, &admission{lane: l, res: res})
+		c.Set(admissionKey, res)
 		c.Next()
 	}
 }
@@ -157,40 +140,22 @@ func (s *Server) estimateTokens(r *http.Request) int {
 	return int(min(r.ContentLength/bytesPerToken, int64(s.opts.MaxRequestTokens)))
 }
 
-// admission is what admit granted a request: room reserved in one lane's queue.
-type admission struct {
-	lane *lane
-	res  *engine.Reservation[*encoder.Encoder, *encoder.Output]
-}
-
-func admissionOf(c *gin.Context) *admission {
+// admissionOf is the room admit reserved for the request, or nil.
+func admissionOf(c *gin.Context) *inference.Reservation {
 	if v, ok := c.Get(admissionKey); ok {
-		return v.(*admission)
+		return v.(*inference.Reservation)
 	}
 	return nil
 }
 
-// holds reports whether a holds room in l's queue.
-func (a *admission) holds(l *lane) bool { return a != nil && a.res != nil && a.lane == l }
-
-// submit submits ids to l, through a's reservation when it holds one there (once).
-func (a *admission) submit(ctx context.Context, l *lane, ids [][]int32) (engine.Result[*encoder.Encoder, *encoder.Output], error) {
-	if a.holds(l) {
-		res := a.res
-		a.res = nil
-		return res.Submit(ctx, ids)
-	}
-	return l.eng.Submit(ctx, ids)
-}
-
 // refuse answers an inference request that admission turned away, counting it in te_request_*.
 func (s *Server) refuse(c *gin.Context, e *Error) {
-	if m := s.model.Load(); m != nil {
-		e.RetryAfter = retryAfter(m.main.eng.Backlog())
+	if s.core.Ready() == nil {
+		e.RetryAfter = retryAfter(s.core.QueueDrain())
 	}
 	s.metrics.requestCount.WithLabelValues("unknown").Inc()
 	s.metrics.requestFailure.WithLabelValues(e.Code).Inc()
-	s.metrics.refused.WithLabelValues("admission").Inc()
+	s.metrics.refused.WithLabelValues(inference.StageAdmission).Inc()
 	s.fail(c, e)
 }
 
@@ -218,16 +183,16 @@ func (s *Server) respond(c *gin.Context, status int, v any) {
 	if t := s.opts.Timeouts.Write; t > 0 {
 		_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(t))
 	}
-	if s.active.isRetired() {
+	if s.active.IsRetired() {
 		c.Header("Connection", "close") // no keep-alive while draining
 	}
 	c.PureJSON(status, v)
 }
 
-// retryAfter turns a queue's backlog into Retry-After seconds: the time the engine needs for
-// what waits, at least 1 and at most a minute.
-func retryAfter(b engine.Backlog) int {
-	secs := int(b.Drain.Seconds() + 0.999)
+// retryAfter turns a queue's drain estimate into Retry-After seconds: the time the engine
+// needs for what waits, at least 1 and at most a minute.
+func retryAfter(drain time.Duration) int {
+	secs := int(drain.Seconds() + 0.999)
 	return min(max(secs, 1), 60)
 }
 

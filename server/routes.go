@@ -9,6 +9,7 @@ import (
 	ginSwagger "github.com/swaggo/gin-swagger"
 
 	_ "github.com/coldserve/coldserve/docs" // registers the generated OpenAPI spec with swag
+	"github.com/coldserve/coldserve/inference"
 )
 
 // routes builds the gin router. gin runs in release mode: no debug route dump, no colour logs;
@@ -28,8 +29,8 @@ func (s *Server) routes() *gin.Engine {
 
 	work := r.Group("/", s.gate())
 	v1 := work.Group("/v1")
-	v1.POST("/embed", s.admit((*served).embedLane), s.handleEmbed)
-	v1.POST("/classify", s.admit((*served).classifyLane), s.handleClassify)
+	v1.POST("/embed", s.admit(inference.WorkloadEmbed), s.handleEmbed)
+	v1.POST("/classify", s.admit(inference.WorkloadClassify), s.handleClassify)
 	v1.POST("/tokenize", s.handleTokenize)
 	v1.POST("/decode", s.handleDecode)
 	getAndHead(v1, "/models", s.handleModels)

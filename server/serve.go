@@ -50,8 +50,8 @@ func (s *Server) shutdown(hs *http.Server, served <-chan error, grace time.Durat
 	// closing connections.
 	margin := min(grace/4, 5*time.Second)
 	s.log.Info("shutting down: refusing new requests, finishing admitted ones", "grace", grace,
-		"admitted", s.active.count())
-	idle := s.active.retire()
+		"admitted", s.active.Count())
+	idle := s.active.Retire()
 	s.reading.cutAll()
 	// Connections kept alive from before the drain may carry one more request; they get a 503
 	// with Connection: close during the settle time instead of being closed under it, which
@@ -62,8 +62,8 @@ func (s *Server) shutdown(hs *http.Server, served <-chan error, grace time.Durat
 		<-settle
 	case <-time.After(time.Until(deadline.Add(-margin))):
 		s.log.Warn("shutdown grace running out: answering the requests still queued or computing with 503",
-			"requests", s.active.count())
-		s.abort()
+			"requests", s.active.Count())
+		s.core.Abort()
 		select {
 		case <-idle:
 		case <-time.After(time.Until(deadline.Add(-margin / 2))):
@@ -73,7 +73,7 @@ func (s *Server) shutdown(hs *http.Server, served <-chan error, grace time.Durat
 	defer cancel()
 	var errs []error
 	if err := hs.Shutdown(sctx); err != nil {
-		if n := s.active.count(); n > 0 {
+		if n := s.active.Count(); n > 0 {
 			errs = append(errs, fmt.Errorf("http shutdown: %d admitted requests had no answer within the %v grace: %w", n, grace, err))
 		}
 		hs.Close()

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/coldserve/coldserve/inference"
 )
 
 // shutdownClients keeps clients posting heavy embed requests until the server says it is
@@ -75,7 +77,7 @@ func heavyBody(t testing.TB, n, tokens int) []byte {
 // 503 shutting_down for what came after), none a silent EOF; new connections are refused
 // only once the admitted work is done; and Serve returns nil.
 func TestShutdownUnderLoad(t *testing.T) {
-	s := newServer(t, Options{CacheBytes: -1}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{CacheBytes: -1}, inference.ModelConfig{Dir: tinyDir})
 	ts := serveTCP(t, s, 20*time.Second)
 	sc := startShutdownClients(ts, 32, heavyBody(t, 16, 250))
 	time.Sleep(time.Second)
@@ -101,7 +103,7 @@ func TestShutdownUnderLoad(t *testing.T) {
 // runs out is answered 503 shutting_down: every admitted request still gets an answer, and
 // Serve returns nil within the grace.
 func TestShutdownAnswersWhatDoesNotFitTheGrace(t *testing.T) {
-	s := newServer(t, Options{CacheBytes: -1}, ModelConfig{Dir: tinyDir, Queue: QueueLimits{Sequences: 1 << 20, Tokens: 1 << 24}})
+	s := newServer(t, Options{CacheBytes: -1}, inference.ModelConfig{Dir: tinyDir, Queue: inference.QueueLimits{Sequences: 1 << 20, Tokens: 1 << 24}})
 	ts := serveTCP(t, s, 2*time.Second)
 	// 32 clients × 64 inputs of 500 tokens: far more than a 2 s grace computes.
 	sc := startShutdownClients(ts, 32, heavyBody(t, 64, 500))
@@ -130,17 +132,12 @@ func TestShutdownAnswersWhatDoesNotFitTheGrace(t *testing.T) {
 }
 
 // queueDepth is te_queue_size: sequences waiting in every lane.
-func (s *Server) queueDepth() int {
-	if m := s.model.Load(); m != nil {
-		return m.queueDepth()
-	}
-	return 0
-}
+func (s *Server) queueDepth() int { return s.core.QueueDepth() }
 
 // A client trickling its body when shutdown begins was not admitted: it is answered 503 at
 // once rather than waited for, and the shutdown ends long before the grace.
 func TestShutdownCutsSlowBodies(t *testing.T) {
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	ts := serveTCP(t, s, 30*time.Second)
 	conn, err := net.Dial("tcp", ts.addr)
 	if err != nil {
@@ -151,7 +148,7 @@ func TestShutdownCutsSlowBodies(t *testing.T) {
 	fmt.Fprintf(conn, "POST /v1/embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
 		len(body), body[:8])
 	deadline := time.Now().Add(5 * time.Second)
-	for s.active.count() == 0 { // the handler is reading the body
+	for s.active.Count() == 0 { // the handler is reading the body
 		if time.Now().After(deadline) {
 			t.Fatal("the request never reached its handler")
 		}

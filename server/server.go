@@ -1,6 +1,8 @@
-// Package server is coldserve's HTTP layer: a gin router whose handlers tokenize requests, submit
-// them to the batching engine (package engine), pool or classify the encoder's output (package
-// model) and answer JSON (package api). It also serves /metrics, health probes and Swagger UI.
+// Package server is coldserve's HTTP front end over the inference core (package inference):
+// routes, strict JSON binding into api types, admission control before a body is parsed,
+// body and write timeouts, graceful shutdown, metrics, Swagger UI, and one table that maps the
+// core's error kinds to HTTP statuses and codes. Every handler binds its request, calls the
+// core and writes the answer; nothing here runs without an HTTP request.
 //
 // A Server starts without a model and answers 503 not_ready until Load has loaded a checkpoint
 // and a probe forward pass succeeded; /healthz answers 200 all along.
@@ -11,31 +13,31 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/coldserve/coldserve/api"
 	"github.com/coldserve/coldserve/encoder"
-	"github.com/coldserve/coldserve/engine"
+	"github.com/coldserve/coldserve/inference"
+	"github.com/coldserve/coldserve/internal/refcount"
 )
 
 // Options configure the HTTP layer. Zero values select the defaults.
 type Options struct {
-	// MaxClientBatch is the most inputs one request may carry (default 64).
+	// MaxClientBatch is the most inputs one request may carry (default
+	// inference.DefaultMaxClientBatch).
 	MaxClientBatch int
 	// PayloadLimit is the largest request body in bytes (default 2 MB).
 	PayloadLimit int64
 	// DefaultPooling is used when a request names none (default mean).
 	DefaultPooling encoder.Pooling
-	// Logger receives request and error logs (default slog.Default()).
+	// Logger receives request, error and core logs (nil: discarded).
 	Logger *slog.Logger
 	// Admin configures the admin API under /admin (disabled without a token).
 	Admin AdminOptions
 	// CacheBytes bounds the embedding result cache in bytes: pooled vectors keyed by checkpoint
 	// ID, text and options, so a repeated text costs no tokenization and no forward pass.
-	// 0 selects DefaultCacheBytes; a negative value disables the cache.
+	// 0 selects inference.DefaultCacheBytes; a negative value disables the cache.
 	CacheBytes int64
 	// MaxConcurrentRequests bounds the embed and classify requests in progress, from before
 	// their body is read until they are answered (TEI's --max-concurrent-requests); more are
@@ -43,7 +45,7 @@ type Options struct {
 	MaxConcurrentRequests int
 	// MaxRequestTokens bounds the tokens of one request, all its inputs together, after
 	// truncation: no request may cost minutes of compute (413 too_many_tokens). Default
-	// DefaultMaxRequestTokens.
+	// inference.DefaultMaxRequestTokens.
 	MaxRequestTokens int
 	// Timeouts bound the time connections and requests may take.
 	Timeouts Timeouts
@@ -92,106 +94,66 @@ func (t Timeouts) withDefaults() Timeouts {
 
 // Defaults of Options.
 const (
-	DefaultMaxClientBatch        = 64
 	DefaultPayloadLimit          = 2 << 20
 	DefaultMaxConcurrentRequests = 512
-	// DefaultMaxRequestTokens is 64 inputs of 512 tokens: the largest request the default
-	// --max-client-batch allows at RoBERTa's limit.
-	DefaultMaxRequestTokens = 64 * 512
 )
 
-// Server serves one model (with its heads) over HTTP. Create it with New.
+// Server serves one inference core over HTTP. Create it with New.
 type Server struct {
 	opts    Options
 	log     *slog.Logger
 	metrics *metrics
-	model   atomic.Pointer[served] // nil until Load succeeds
+	core    *inference.Core
 	router  *gin.Engine
-	admin   *admin
-	cache   *embedCache // nil when disabled
 
-	active    refCount      // requests admitted by the gate; retired (drained) on shutdown
-	reading   bodyReads     // request bodies being read, cut on shutdown
-	inference chan struct{} // one token per embed/classify request in progress (MaxConcurrentRequests)
+	active    refcount.Counter // requests admitted by the gate; retired (drained) on shutdown
+	reading   bodyReads        // request bodies being read, cut on shutdown
+	inference chan struct{}    // one token per embed/classify request in progress (MaxConcurrentRequests)
 }
 
-// New builds a Server with its router; it serves 503 not_ready until Load succeeds.
+// New builds a Server with its router and its core; it serves 503 not_ready until Load succeeds.
 func New(opts Options) (*Server, error) {
-	if opts.MaxClientBatch == 0 {
-		opts.MaxClientBatch = DefaultMaxClientBatch
-	}
 	if opts.PayloadLimit == 0 {
 		opts.PayloadLimit = DefaultPayloadLimit
-	}
-	if opts.DefaultPooling == "" {
-		opts.DefaultPooling = encoder.PoolMean
 	}
 	if opts.MaxConcurrentRequests == 0 {
 		opts.MaxConcurrentRequests = DefaultMaxConcurrentRequests
 	}
-	if opts.MaxRequestTokens == 0 {
-		opts.MaxRequestTokens = DefaultMaxRequestTokens
-	}
 	opts.Timeouts = opts.Timeouts.withDefaults()
-	if opts.MaxClientBatch < 1 || opts.PayloadLimit < 1 || opts.MaxConcurrentRequests < 1 || opts.MaxRequestTokens < 1 {
-		return nil, fmt.Errorf("server: max client batch (%d), payload limit (%d), max concurrent requests (%d) and max request tokens (%d) must be positive",
-			opts.MaxClientBatch, opts.PayloadLimit, opts.MaxConcurrentRequests, opts.MaxRequestTokens)
-	}
-	if _, err := encoder.ParsePooling(string(opts.DefaultPooling)); err != nil {
-		return nil, fmt.Errorf("server: default pooling: %w", err)
+	if opts.PayloadLimit < 1 || opts.MaxConcurrentRequests < 1 {
+		return nil, fmt.Errorf("server: payload limit (%d) and max concurrent requests (%d) must be positive",
+			opts.PayloadLimit, opts.MaxConcurrentRequests)
 	}
 	if opts.Logger == nil {
-		opts.Logger = slog.Default()
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.CacheBytes == 0 {
-		opts.CacheBytes = DefaultCacheBytes
-	}
-	s := &Server{opts: opts, log: opts.Logger, admin: &admin{opts: opts.Admin},
-		inference: make(chan struct{}, opts.MaxConcurrentRequests)}
-	s.metrics = newMetrics(func() float64 {
-		if m := s.model.Load(); m != nil {
-			return float64(m.queueDepth())
-		}
-		return 0
-	}, func() float64 {
-		_, b := s.cache.usage()
-		return float64(b)
+	s := &Server{opts: opts, log: opts.Logger, inference: make(chan struct{}, opts.MaxConcurrentRequests)}
+	s.metrics = newMetrics(func() float64 { return float64(s.core.QueueDepth()) },
+		func() float64 {
+			_, b := s.core.CacheUsage()
+			return float64(b)
+		})
+	core, err := inference.New(inference.Options{
+		MaxClientBatch: opts.MaxClientBatch, MaxRequestTokens: opts.MaxRequestTokens,
+		DefaultPooling: opts.DefaultPooling, CacheBytes: opts.CacheBytes, Sources: opts.Admin.Sources,
+		Observer: s.metrics, Logger: opts.Logger,
 	})
-	cache, err := newEmbedCache(opts.CacheBytes, s.metrics)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s.cache = cache
+	s.core = core
+	s.opts.MaxRequestTokens = core.Options().MaxRequestTokens
 	s.router = s.routes()
 	return s, nil
 }
 
-// Load loads the checkpoint described by cfg, runs a probe forward pass and starts serving it.
-// It may be called once; the server is ready when it returns nil.
-func (s *Server) Load(ctx context.Context, cfg ModelConfig) error {
-	m, err := load(ctx, cfg, s.metrics, s.log)
-	if err != nil {
-		return fmt.Errorf("load model: %w", err)
-	}
-	if s.opts.DefaultPooling == encoder.PoolPooler && !m.main.eng.Current().HasPooler() {
-		m.close(ctx)
-		return fmt.Errorf("load model: default pooling is pooler but %s has no pooler weights", cfg.Dir)
-	}
-	if !s.model.CompareAndSwap(nil, m) {
-		m.close(ctx)
-		return fmt.Errorf("load model: a model is already loaded")
-	}
-	if s.active.isRetired() { // Close ran while we were loading
-		m.close(ctx)
-		return fmt.Errorf("load model: %w", engine.ErrClosed)
-	}
-	enc := m.main.eng.Current()
-	s.admin.push(record{dir: cfg.Dir, entry: api.HistoryEntry{Checkpoint: m.startInfo, Action: "load", LoadedAt: time.Now().UTC()}})
-	s.log.Info("model ready", "model", m.name, "checkpoint", enc.CheckpointID(),
-		"hidden_size", enc.Config().HiddenSize, "layers", enc.Config().NumHiddenLayers,
-		"max_input_tokens", m.maxInputTokens, "heads", m.headNames)
-	return nil
+// Load loads the checkpoint described by cfg into the core (see inference.Core.Load).
+func (s *Server) Load(ctx context.Context, cfg inference.ModelConfig) error {
+	return s.core.Load(ctx, cfg)
 }
+
+// Core is the inference core the server fronts.
+func (s *Server) Core() *inference.Core { return s.core }
 
 // Handler is the HTTP handler with every route.
 func (s *Server) Handler() http.Handler { return s.router }
@@ -199,43 +161,6 @@ func (s *Server) Handler() http.Handler { return s.router }
 // Close stops admitting work (new requests answer 503) and drains the engines: queued requests
 // finish first. Serve calls it once every admitted request has its answer.
 func (s *Server) Close(ctx context.Context) error {
-	s.active.retire()
-	if m := s.model.Load(); m != nil {
-		return m.close(ctx)
-	}
-	return nil
-}
-
-// abort fails everything the engines hold, queued or computing, with ErrClosed (503
-// shutting_down): Serve calls it when the shutdown grace is about to run out.
-func (s *Server) abort() {
-	if m := s.model.Load(); m != nil {
-		for _, l := range m.lanes {
-			l.eng.Abort()
-		}
-	}
-}
-
-// acquire returns the served model registered as in use (release it with m.refs.release()),
-// or the error to answer when there is none. A snapshot replaced by the admin API meanwhile is
-// skipped for the current one.
-func (s *Server) acquire() (*served, *Error) {
-	for {
-		m, e := s.ready()
-		if e != nil {
-			return nil, e
-		}
-		if m.refs.acquire() {
-			return m, nil
-		}
-	}
-}
-
-// ready returns the served model, or the error to answer when there is none.
-func (s *Server) ready() (*served, *Error) {
-	m := s.model.Load()
-	if m == nil {
-		return nil, errNotReady
-	}
-	return m, nil
+	s.active.Retire()
+	return s.core.Close(ctx)
 }

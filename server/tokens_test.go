@@ -3,6 +3,8 @@ package server
 import (
 	"slices"
 	"testing"
+
+	"github.com/coldserve/coldserve/inference"
 )
 
 // /v1/tokenize gives Hugging Face's ids, token strings and offsets for all 101 golden texts
@@ -10,7 +12,7 @@ import (
 func TestTokenizeMatchesGolden(t *testing.T) {
 	var g tokenizerGolden
 	readGolden(t, "tokenizer.json", &g)
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	texts := make([]string, len(g.Items))
 	for i, it := range g.Items {
 		texts[i] = it.Text
@@ -39,7 +41,7 @@ func TestTokenizeMatchesGolden(t *testing.T) {
 func TestTokenizeWithoutSpecialTokens(t *testing.T) {
 	var g tokenizerGolden
 	readGolden(t, "tokenizer.json", &g)
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	it := g.Items[7] // "Hello world"
 	var resp struct {
 		Tokens [][]tokenJSON `json:"tokens"`
@@ -62,7 +64,7 @@ func TestTokenizeWithoutSpecialTokens(t *testing.T) {
 func TestDecodeMatchesGolden(t *testing.T) {
 	var g tokenizerGolden
 	readGolden(t, "tokenizer.json", &g)
-	s := newServer(t, Options{}, ModelConfig{Dir: tinyDir})
+	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	for _, c := range chunks(len(g.Items), 64) {
 		ids := make([][]int32, 0, c[1]-c[0])
 		for _, it := range g.Items[c[0]:c[1]] {

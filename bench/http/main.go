@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/coldserve/coldserve/encoder"
+	"github.com/coldserve/coldserve/inference"
 	"github.com/coldserve/coldserve/internal/kernels"
 	"github.com/coldserve/coldserve/server"
 	"github.com/coldserve/coldserve/weights"
@@ -127,7 +128,7 @@ func run(c config) error {
 		return err
 	}
 	tLoad := time.Now()
-	if err := srv.Load(ctx, server.ModelConfig{Dir: dir, MaxBatchTokens: c.maxBatchTokens, BatchWait: c.batchWait,
+	if err := srv.Load(ctx, inference.ModelConfig{Dir: dir, MaxBatchTokens: c.maxBatchTokens, BatchWait: c.batchWait,
 		Encoder: encoder.EncoderOptions{Workers: c.workers}}); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"time"
@@ -61,6 +62,7 @@ func fuse(ctx context.Context, args []string, stderr io.Writer) error {
 			if err != nil {
 				return err
 			}
+			c.Logger = slog.Default() // the fuse command logs through the default, as before
 			client = c
 		}
 		dir, err := client.Snapshot(ctx, src, *revision, hub.SnapshotOptions{})

@@ -17,6 +17,7 @@ import (
 	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/engine"
 	"github.com/coldserve/coldserve/hub"
+	"github.com/coldserve/coldserve/inference"
 	"github.com/coldserve/coldserve/server"
 )
 
@@ -54,7 +55,7 @@ type serveConfig struct {
 
 // parseServe reads flags, then COLDSERVE_* environment variables for flags not given.
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
-	c := serveConfig{payloadLimit: server.DefaultPayloadLimit, cacheBytes: cacheSize{server.DefaultCacheBytes}}
+	c := serveConfig{payloadLimit: server.DefaultPayloadLimit, cacheBytes: cacheSize{inference.DefaultCacheBytes}}
 	fs := flag.NewFlagSet("coldserve serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.model, "model", "", `local Hugging Face checkpoint directory, a Hub id such as ibm/ColD-Fusion (downloaded into the Hugging Face cache; HF_ENDPOINT, HF_TOKEN, HF_HOME, HF_HUB_OFFLINE apply), or "demo" for the embedded tiny model with random weights`)
@@ -66,13 +67,13 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&c.pooling, "pooling", "mean", "default pooling: mean, cls, pooler or none")
 	fs.IntVar(&c.maxInputTokens, "max-input-tokens", 0, "longest input in tokens, specials included (0: the model's limit, 512)")
-	fs.IntVar(&c.maxClientBatch, "max-client-batch", server.DefaultMaxClientBatch, "most inputs per request")
+	fs.IntVar(&c.maxClientBatch, "max-client-batch", inference.DefaultMaxClientBatch, "most inputs per request")
 	fs.IntVar(&c.maxBatchTokens, "max-batch-tokens", engine.DefaultMaxBatchTokens, "padded token budget of one encoder batch (longest × count)")
 	fs.IntVar(&c.maxQueue, "max-queue", engine.DefaultMaxQueueSequences, "input sequences that may wait for a forward pass, per encoder, before requests are refused with 429")
 	fs.IntVar(&c.maxQueueTokens, "max-queue-tokens", 0, "tokens that may wait for a forward pass, per encoder, before requests are refused with 429 (0: 4 × --max-batch-tokens, about four batch times of waiting)")
 	fs.DurationVar(&c.maxQueueWait, "max-queue-wait", 0, "refuse (429) a request that waited this long for its first forward pass instead of serving it late (0: no limit)")
 	fs.IntVar(&c.maxConcurrent, "max-concurrent-requests", server.DefaultMaxConcurrentRequests, "embed and classify requests in progress at once, from before their body is read; more are refused with 429 at once")
-	fs.IntVar(&c.maxReqTokens, "max-request-tokens", server.DefaultMaxRequestTokens, "tokens one request may carry across all its inputs, after truncation (413 beyond)")
+	fs.IntVar(&c.maxReqTokens, "max-request-tokens", inference.DefaultMaxRequestTokens, "tokens one request may carry across all its inputs, after truncation (413 beyond)")
 	fs.DurationVar(&c.timeouts.Request, "request-timeout", server.DefaultTimeouts.Request, "longest an embed or classify request may take, queue included; past it the request is dropped and answered 504 (0: none)")
 	fs.DurationVar(&c.timeouts.ReadHeader, "read-header-timeout", server.DefaultTimeouts.ReadHeader, "time a client has to send the request headers (0: none)")
 	fs.DurationVar(&c.timeouts.BodyRead, "body-read-timeout", server.DefaultTimeouts.BodyRead, "time a client has to send the request body, once its headers arrived; slower bodies get 408 (0: none)")
@@ -232,9 +233,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if c.name != "" {
 		name = c.name
 	}
-	heads := make([]server.HeadSpec, 0, len(c.heads))
+	heads := make([]inference.HeadSpec, 0, len(c.heads))
 	for _, h := range c.heads {
-		spec, err := server.ParseHeadSpec(h)
+		spec, err := inference.ParseHeadSpec(h)
 		if err != nil {
 			return fmt.Errorf("--head: %w", err)
 		}
@@ -282,7 +283,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	loadErr := make(chan error, 1)
 	go func() {
 		start := time.Now()
-		mc := server.ModelConfig{Dir: dir, Source: c.model}
+		mc := inference.ModelConfig{Dir: dir, Source: c.model}
 		err := error(nil)
 		if dir == "" {
 			log.Info("downloading from the Hugging Face Hub", "model", c.model, "revision", c.revision, "endpoint", hubClient.Endpoint)
@@ -290,10 +291,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			mc.Revision, mc.Commit = c.revision, filepath.Base(mc.Dir)
 		}
 		if err == nil {
-			err = srv.Load(sctx, server.ModelConfig{
+			err = srv.Load(sctx, inference.ModelConfig{
 				Dir: mc.Dir, Source: mc.Source, Revision: mc.Revision, Commit: mc.Commit, Name: name, Heads: heads,
 				MaxInputTokens: c.maxInputTokens, MaxBatchTokens: c.maxBatchTokens,
-				Queue:     server.QueueLimits{Sequences: c.maxQueue, Tokens: c.maxQueueTokens, Wait: c.maxQueueWait},
+				Queue:     inference.QueueLimits{Sequences: c.maxQueue, Tokens: c.maxQueueTokens, Wait: c.maxQueueWait},
 				BatchWait: c.batchWait,
 				Encoder:   encoder.EncoderOptions{Workers: c.workers, DType: encoder.DType(c.dtype)},
 			})

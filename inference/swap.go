@@ -1,14 +1,11 @@
-package server
+package inference
 
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/coldserve/coldserve/api"
-	"github.com/coldserve/coldserve/checkpoint"
 	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/weights"
 )
@@ -16,16 +13,16 @@ import (
 // candidate is a checkpoint that passed every check and may replace the served encoder.
 type candidate struct {
 	enc   *encoder.Encoder
-	info  api.CheckpointInfo
-	drift checkpoint.Drift
+	info  CheckpointInfo
+	drift Drift
 	rec   record
 }
 
 // candidateSpec says what to check a new main checkpoint against.
 type candidateSpec struct {
 	ck            *weights.Checkpoint
-	info          api.CheckpointInfo // Source, Revision, Commit, Dir filled by the caller
-	tokenizerDir  string             // directory whose tokenizer files must match the served ones ("" : none)
+	info          CheckpointInfo // Source, Revision, Commit, Dir filled by the caller
+	tokenizerDir  string         // directory whose tokenizer files must match the served ones ("" : none)
 	expectedSHA   string
 	allowGeometry bool
 	rec           record // how to reload it (dir or fuse sources)
@@ -35,83 +32,77 @@ type candidateSpec struct {
 // expected digest, geometry (unless allowed to change), the limits the server was started with,
 // the heads that ride on the main encoder, tokenizer compatibility, and a probe forward pass
 // that must be finite. The served model is not touched.
-func (s *Server) prepare(ctx context.Context, m *served, spec candidateSpec) (*candidate, *Error) {
+func (c *Core) prepare(ctx context.Context, m *served, spec candidateSpec) (*candidate, error) {
 	ck := spec.ck
 	digest := ck.Digest()
 	if spec.expectedSHA != "" {
 		if _, err := weights.MatchDigest(ck, spec.expectedSHA); err != nil {
 			if _, perr := weights.ParseExpected(spec.expectedSHA); perr != nil {
-				return nil, errorf(http.StatusBadRequest, CodeInvalidArgument, "%v", perr)
+				return nil, errorf(ErrInvalidInput, "%v", perr)
 			}
-			return nil, sourceError(err)
+			return nil, rejectCheckpoint(err)
 		}
 	}
 	cur := m.main.eng.Current()
 	if diff := geometryDiff(cur.Config(), ck.Config); len(diff) > 0 && !spec.allowGeometry {
-		return nil, errorf(http.StatusUnprocessableEntity, CodeGeometryChange,
+		return nil, errorf(ErrGeometryChange,
 			"%s has a different geometry from the served checkpoint (%s); stored vectors would become incomparable: send \"allow_geometry_change\": true to accept",
-			clip(spec.info.Source), strings.Join(diff, ", "))
+			Clip(spec.info.Source), strings.Join(diff, ", "))
 	}
 	if lim := ck.Config.MaxInputTokens(); lim < m.maxInputTokens {
-		return nil, errorf(http.StatusUnprocessableEntity, CodeIncompatible,
-			"%s takes at most %d tokens, fewer than the served max input tokens %d", clip(spec.info.Source), lim, m.maxInputTokens)
+		return nil, errorf(ErrIncompatible,
+			"%s takes at most %d tokens, fewer than the served max input tokens %d", Clip(spec.info.Source), lim, m.maxInputTokens)
 	}
 	for _, name := range m.headNames {
 		if h := m.heads[name]; h.lane == m.main && h.head.HiddenSize() != ck.Config.HiddenSize {
-			return nil, errorf(http.StatusUnprocessableEntity, CodeIncompatible,
-				"head %s has width %d but %s has hidden size %d: remove the head first", name, h.head.HiddenSize(), clip(spec.info.Source), ck.Config.HiddenSize)
+			return nil, errorf(ErrIncompatible,
+				"head %s has width %d but %s has hidden size %d: remove the head first", name, h.head.HiddenSize(), Clip(spec.info.Source), ck.Config.HiddenSize)
 		}
 	}
-	if s.opts.DefaultPooling == encoder.PoolPooler && !ck.HasPooler() {
-		return nil, errorf(http.StatusUnprocessableEntity, CodeIncompatible,
-			"%s has no pooler weights but the default pooling is pooler", clip(spec.info.Source))
+	if c.opts.DefaultPooling == encoder.PoolPooler && !ck.HasPooler() {
+		return nil, errorf(ErrIncompatible,
+			"%s has no pooler weights but the default pooling is pooler", Clip(spec.info.Source))
 	}
-	if e := m.checkTokenizer(spec.tokenizerDir, ck.Config.VocabSize, spec.info.Source); e != nil {
-		return nil, e
+	if err := m.checkTokenizer(spec.tokenizerDir, ck.Config.VocabSize, spec.info.Source); err != nil {
+		return nil, err
 	}
 	enc, err := encoder.NewEncoder(ck, m.encOpts)
 	if err != nil {
-		return nil, sourceError(err)
+		return nil, rejectCheckpoint(err)
 	}
 	ids, err := m.probeIDs()
 	if err != nil {
-		return nil, internalError(err)
+		return nil, err
 	}
-	newVecs, err := checkpoint.Probe(ctx, enc, ids)
+	newVecs, err := probe(ctx, direct(enc), ids)
 	if err != nil {
-		return nil, sourceError(err)
+		return nil, rejectCheckpoint(err)
 	}
-	oldVecs, err := checkpoint.Probe(ctx, cur, ids)
+	oldVecs, err := probe(ctx, direct(cur), ids)
 	if err != nil {
-		return nil, internalError(fmt.Errorf("probe the served checkpoint: %w", err))
+		return nil, fmt.Errorf("probe the served checkpoint: %w", err)
 	}
 	info := spec.info
 	info.ID, info.Digest = ck.ID(), digest
 	fillGeometry(&info, ck)
 	rec := spec.rec
 	rec.entry.Checkpoint = info
-	return &candidate{enc: enc, info: info, drift: checkpoint.MeasureDrift(oldVecs, newVecs), rec: rec}, nil
+	return &candidate{enc: enc, info: info, drift: measureDrift(oldVecs, newVecs), rec: rec}, nil
 }
 
-// activate swaps c in (unless dryRun) and builds the answer. The caller holds admin.mu.
-func (s *Server) activate(m *served, c *candidate, action string, start time.Time, dryRun bool) api.CheckpointResponse {
-	prev, _ := s.admin.last(0)
-	resp := api.CheckpointResponse{
-		Checkpoint: c.info,
-		Previous:   prev.entry.Checkpoint,
-		Drift: api.Drift{MeanCosine: c.drift.Mean, MinCosine: c.drift.Min, Probes: c.drift.Probes,
-			Comparable: c.drift.Comparable},
-		DryRun: dryRun,
-	}
+// activate swaps cand in (unless dryRun) and builds the answer. The caller holds admin.mu.
+func (c *Core) activate(m *served, cand *candidate, action string, start time.Time, dryRun bool) *Activation {
+	prev, _ := c.admin.last(0)
+	resp := &Activation{Checkpoint: cand.info, Previous: prev.entry.Checkpoint, Drift: cand.drift, DryRun: dryRun}
 	if !dryRun {
-		m.main.eng.Swap(c.enc)
-		c.rec.entry.Action = action
-		c.rec.entry.LoadedAt = time.Now().UTC()
-		s.admin.push(c.rec)
+		m.main.eng.Swap(cand.enc)
+		cand.rec.entry.Action = action
+		cand.rec.entry.LoadedAt = time.Now().UTC()
+		c.admin.push(cand.rec)
 		resp.Swapped = true
-		s.log.Info("checkpoint swapped", "action", action, "checkpoint", c.info.ID, "source", c.info.Source,
-			"previous", prev.entry.Checkpoint.ID, "drift_mean_cosine", c.drift.Mean, "drift_min_cosine", c.drift.Min,
-			"request_id", c.rec.entry.RequestID)
+		c.log.Info("checkpoint swapped", "action", action, "checkpoint", cand.info.ID, "source", cand.info.Source,
+			"previous", prev.entry.Checkpoint.ID, "drift_mean_cosine", cand.drift.Mean, "drift_min_cosine", cand.drift.Min,
+			"request_id", cand.rec.entry.RequestID)
 	}
 	resp.LoadSeconds = time.Since(start).Seconds()
 	return resp
@@ -120,29 +111,29 @@ func (s *Server) activate(m *served, c *candidate, action string, start time.Tim
 // checkTokenizer requires a candidate's tokenizer to tokenize like the served one: requests are
 // tokenized before they are pinned to an encoder, so a swap must not change token ids. A
 // directory without tokenizer files must at least have the same vocabulary size.
-func (m *served) checkTokenizer(dir string, vocab int, source string) *Error {
+func (m *served) checkTokenizer(dir string, vocab int, source string) error {
 	served := m.main.eng.Current().Config().VocabSize
 	if vocab != served {
-		return errorf(http.StatusUnprocessableEntity, CodeIncompatible,
-			"%s has a vocabulary of %d tokens, the served tokenizer %d: swapping the tokenizer needs a restart", clip(source), vocab, served)
+		return errorf(ErrIncompatible,
+			"%s has a vocabulary of %d tokens, the served tokenizer %d: swapping the tokenizer needs a restart", Clip(source), vocab, served)
 	}
 	if dir == "" || !hasTokenizerFiles(dir) {
 		return nil
 	}
 	tok, err := loadCodec(dir)
 	if err != nil {
-		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeInvalidCheckpoint, Message: err.Error(), Err: err}
+		return rejectCheckpoint(err)
 	}
-	a, errA := m.main.tok.encode(checkpoint.ProbeTexts, 0, true)
-	b, errB := tok.encode(checkpoint.ProbeTexts, 0, true)
+	a, errA := m.main.tok.encode(probeTexts, 0, true)
+	b, errB := tok.encode(probeTexts, 0, true)
 	if errA != nil || errB != nil {
-		return internalError(fmt.Errorf("tokenize probe texts: %v, %v", errA, errB))
+		return fmt.Errorf("tokenize probe texts: %v, %v", errA, errB)
 	}
 	for i := range a {
 		if !equalIDs(a[i].ids, b[i].ids) {
-			return errorf(http.StatusUnprocessableEntity, CodeIncompatible,
+			return errorf(ErrIncompatible,
 				"%s's tokenizer tokenizes %q differently from the served one: swapping the tokenizer needs a restart",
-				clip(source), checkpoint.ProbeTexts[i])
+				Clip(source), probeTexts[i])
 		}
 	}
 	return nil
@@ -162,7 +153,7 @@ func equalIDs(a, b []int32) bool {
 
 // probeIDs tokenizes the probe texts with the served tokenizer, within the served token limit.
 func (m *served) probeIDs() ([][]int32, error) {
-	encs, err := m.main.tok.encode(checkpoint.ProbeTexts, m.maxInputTokens, true)
+	encs, err := m.main.tok.encode(probeTexts, m.maxInputTokens, true)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +184,7 @@ func geometryDiff(a, b weights.Config) []string {
 	return out
 }
 
-func fillGeometry(info *api.CheckpointInfo, ck *weights.Checkpoint) {
+func fillGeometry(info *CheckpointInfo, ck *weights.Checkpoint) {
 	info.HiddenSize = ck.Config.HiddenSize
 	info.NumLayers = ck.Config.NumHiddenLayers
 	info.VocabSize = ck.Config.VocabSize

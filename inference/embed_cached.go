@@ -1,9 +1,7 @@
-package server
+package inference
 
 import (
 	"context"
-	"time"
-	"unicode/utf8"
 
 	"github.com/coldserve/coldserve/encoder"
 )
@@ -14,7 +12,7 @@ type pooledResult struct {
 	vecs       [][]float32
 	checkpoint string
 	dimensions int
-	stats      stats
+	stats      Stats
 }
 
 // embedPooled embeds texts into pooled vectors on the main lane, answering what it can from
@@ -26,12 +24,11 @@ type pooledResult struct {
 // between the lookups and the submission, the misses run on the new weights while the hits
 // came from the old ones; the whole request is then computed again, uncached, so that a
 // response never mixes vectors of two checkpoints.
-func (s *Server) embedPooled(ctx context.Context, m *served, adm *admission, texts []string, pooling encoder.Pooling,
-	normalize, truncate bool) (*pooledResult, *Error) {
-	start := time.Now()
+func (c *Core) embedPooled(ctx context.Context, m *served, r *Reservation, texts []string, pooling encoder.Pooling,
+	normalize, truncate bool) (*pooledResult, error) {
 	enc := m.main.eng.Current()
 	res := &pooledResult{vecs: make([][]float32, len(texts)), checkpoint: enc.CheckpointID(),
-		dimensions: enc.Config().HiddenSize, stats: stats{inputs: len(texts), t: timings{start: start}}}
+		dimensions: enc.Config().HiddenSize, stats: Stats{Inputs: len(texts)}}
 	key := func(ckpt, text string) cacheKey {
 		return cacheKey{checkpoint: ckpt, pooling: pooling, normalize: normalize, truncate: truncate,
 			maxTokens: m.maxInputTokens, text: text}
@@ -39,7 +36,7 @@ func (s *Server) embedPooled(ctx context.Context, m *served, adm *admission, tex
 	var missing []int // indexes of texts not in the cache
 	hitTokens := make([]int, len(texts))
 	for i, t := range texts {
-		if e, ok := s.cache.get(key(res.checkpoint, t)); ok {
+		if e, ok := c.cache.get(key(res.checkpoint, t)); ok {
 			res.vecs[i], hitTokens[i] = e.vec, e.tokens
 			continue
 		}
@@ -55,11 +52,9 @@ func (s *Server) embedPooled(ctx context.Context, m *served, adm *admission, tex
 	for j, i := range missing {
 		sub[j] = texts[i]
 	}
-	out, e := s.compute(ctx, m, adm, m.main, sub, truncate)
-	if e != nil {
-		res.stats = out.stats
-		res.stats.inputs = len(texts)
-		return res, e
+	out, err := c.compute(ctx, m, r, m.main, sub, truncate)
+	if err != nil {
+		return nil, err
 	}
 	if got := out.res.Forwarder.CheckpointID(); got != res.checkpoint && len(missing) < len(texts) {
 		// Swapped meanwhile: recompute everything on one checkpoint (see the doc comment).
@@ -67,8 +62,8 @@ func (s *Server) embedPooled(ctx context.Context, m *served, adm *admission, tex
 		for i := range texts {
 			missing = append(missing, i)
 		}
-		if out, e = s.compute(ctx, m, adm, m.main, texts, truncate); e != nil {
-			return res, e
+		if out, err = c.compute(ctx, m, r, m.main, texts, truncate); err != nil {
+			return nil, err
 		}
 		hitTokens = make([]int, len(texts))
 	}
@@ -78,22 +73,15 @@ func (s *Server) embedPooled(ctx context.Context, m *served, adm *admission, tex
 		row := out.res.Rows[j]
 		v, err := fwd.Pool(row.Output, row.Index, pooling, normalize)
 		if err != nil {
-			return res, internalError(err)
+			return nil, err
 		}
 		res.vecs[i] = v
 		hitTokens[i] = len(out.encs[j].ids)
-		s.cache.add(key(res.checkpoint, sub[j]), cacheEntry{vec: v, tokens: len(out.encs[j].ids)})
+		c.cache.add(key(res.checkpoint, sub[j]), cacheEntry{vec: v, tokens: len(out.encs[j].ids)})
 	}
-	res.stats.t = out.stats.t
+	res.stats.Tokenize, res.stats.Queue, res.stats.Inference = out.stats.Tokenize, out.stats.Queue, out.stats.Inference
 	for i, n := range hitTokens {
 		res.stats.add(texts[i], n)
 	}
 	return res, nil
-}
-
-// add counts one input of n tokens in the request's statistics.
-func (st *stats) add(text string, n int) {
-	st.tokens += n
-	st.chars += utf8.RuneCountInString(text)
-	st.lengths = append(st.lengths, n)
 }

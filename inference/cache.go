@@ -1,4 +1,4 @@
-package server
+package inference
 
 import (
 	"fmt"
@@ -6,13 +6,9 @@ import (
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/coldserve/coldserve/encoder"
 )
-
-// DefaultCacheBytes is the default size of the embedding cache (Options.CacheBytes).
-const DefaultCacheBytes = 64 << 20
 
 // cacheEntryOverhead approximates what one entry costs beyond its key and vector: the LRU's
 // list element and map slot, the entry struct and the slice header.
@@ -56,16 +52,16 @@ type embedCache struct {
 	lru   *simplelru.LRU[cacheKey, cacheEntry]
 	bytes int64
 
-	hits, misses, evictions prometheus.Counter
+	obs Observer // told about hits, misses and evictions
 }
 
 // newEmbedCache returns a cache of at most limit bytes, or nil (disabled) when limit is not
 // positive.
-func newEmbedCache(limit int64, m *metrics) (*embedCache, error) {
+func newEmbedCache(limit int64, obs Observer) (*embedCache, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	c := &embedCache{limit: limit, hits: m.cacheHits, misses: m.cacheMisses, evictions: m.cacheEvictions}
+	c := &embedCache{limit: limit, obs: obs}
 	// The count bound is never the binding one: the byte bound evicts first.
 	l, err := simplelru.NewLRU[cacheKey, cacheEntry](math.MaxInt32, func(k cacheKey, e cacheEntry) {
 		c.bytes -= k.size() + e.size() // called under c.mu, by Add/RemoveOldest
@@ -85,11 +81,7 @@ func (c *embedCache) get(k cacheKey) (cacheEntry, bool) {
 	c.mu.Lock()
 	e, ok := c.lru.Get(k)
 	c.mu.Unlock()
-	if ok {
-		c.hits.Inc()
-	} else {
-		c.misses.Inc()
-	}
+	c.obs.CacheLookup(ok)
 	return e, ok
 }
 
@@ -114,7 +106,7 @@ func (c *embedCache) add(k cacheKey, e cacheEntry) {
 		if _, _, ok := c.lru.RemoveOldest(); !ok {
 			break
 		}
-		c.evictions.Inc()
+		c.obs.CacheEvicted()
 	}
 }
 

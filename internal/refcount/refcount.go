@@ -1,21 +1,24 @@
-package server
+// Package refcount counts users of something that can be retired and says when the last one
+// is gone: the server counts the requests its gate admitted, the inference core the requests
+// using a served snapshot.
+package refcount
 
 import "sync"
 
-// refCount counts users of something that can be retired, and says when the last one is gone.
-// Once retired, acquire fails, and the channel returned by retire is closed when the last
+// Counter counts users of something that can be retired.
+// Once retired, Acquire fails, and the channel returned by Retire is closed when the last
 // user releases it. A served snapshot counts its requests, so that lanes only a replaced
 // snapshot held are closed without failing a request that was using them; the server counts
 // the requests its gate admitted, so that shutdown knows when every one has its answer.
-type refCount struct {
+type Counter struct {
 	mu      sync.Mutex
 	n       int
 	retired bool
 	zero    chan struct{}
 }
 
-// acquire registers a user; false when the snapshot is retired (load the current one instead).
-func (r *refCount) acquire() bool {
+// Acquire registers a user; false when the snapshot is retired (load the current one instead).
+func (r *Counter) Acquire() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.retired {
@@ -25,8 +28,8 @@ func (r *refCount) acquire() bool {
 	return true
 }
 
-// release ends a use started by a successful acquire.
-func (r *refCount) release() {
+// Release ends a use started by a successful acquire.
+func (r *Counter) Release() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.n--
@@ -36,8 +39,8 @@ func (r *refCount) release() {
 	}
 }
 
-// retire stops new uses and returns a channel closed once no use is left.
-func (r *refCount) retire() <-chan struct{} {
+// Retire stops new uses and returns a channel closed once no use is left.
+func (r *Counter) Retire() <-chan struct{} {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	done := make(chan struct{})
@@ -54,15 +57,15 @@ func (r *refCount) retire() <-chan struct{} {
 	return done
 }
 
-// isRetired reports whether retire has been called.
-func (r *refCount) isRetired() bool {
+// IsRetired reports whether retire has been called.
+func (r *Counter) IsRetired() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.retired
 }
 
-// count is the number of users now.
-func (r *refCount) count() int {
+// Count is the number of users now.
+func (r *Counter) Count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.n

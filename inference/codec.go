@@ -1,20 +1,28 @@
-package server
+package inference
 
 import (
 	"fmt"
 
-	"github.com/coldserve/coldserve/api"
 	"github.com/coldserve/coldserve/tokenizer"
 )
 
-// codec adapts package tokenizer to what the handlers need, in one place: encodings with int32
+// Token is one token of an input: its id, its text, where it came from in the input (Unicode
+// code points, as Python counts them) and whether it is special (<s>, </s>, ...).
+type Token struct {
+	ID         int32
+	Text       string
+	Start, End int
+	Special    bool
+}
+
+// codec adapts package tokenizer to what requests need, in one place: encodings with int32
 // ids for the encoder and token details for the API, and decoding that refuses unknown ids.
 type codec struct{ tok *tokenizer.Tokenizer }
 
 // encoding is one tokenized input.
 type encoding struct {
 	ids     []int32
-	tokens  []api.Token
+	tokens  []Token
 	dropped int // text tokens the tokenizer removed to respect the limit
 }
 
@@ -43,10 +51,10 @@ func (c *codec) encode(texts []string, maxLen int, specials bool) ([]encoding, e
 	out := make([]encoding, len(encs))
 	for i, e := range encs {
 		ids := make([]int32, len(e.IDs))
-		toks := make([]api.Token, len(e.IDs))
+		toks := make([]Token, len(e.IDs))
 		for j, id := range e.IDs {
 			ids[j] = int32(id)
-			toks[j] = api.Token{ID: int32(id), Text: e.Tokens[j], Start: e.Offsets[j].Start,
+			toks[j] = Token{ID: int32(id), Text: e.Tokens[j], Start: e.Offsets[j].Start,
 				End: e.Offsets[j].End, Special: c.tok.IsSpecial(id)}
 		}
 		out[i] = encoding{ids: ids, tokens: toks, dropped: e.Truncated}

@@ -1,4 +1,4 @@
-package checkpoint
+package inference
 
 import (
 	"context"
@@ -7,12 +7,13 @@ import (
 	"math"
 
 	"github.com/coldserve/coldserve/encoder"
+	"github.com/coldserve/coldserve/engine"
 )
 
-// ProbeTexts are the fixed inputs of the probe forward pass and of the drift measurement: short
+// probeTexts are the fixed inputs of the probe forward pass and of the drift measurement: short
 // and long, prose and code, several scripts, so that a broken checkpoint shows up and drift is
 // measured on more than one kind of text.
-var ProbeTexts = []string{
+var probeTexts = []string{
 	"The quick brown fox jumps over the lazy dog.",
 	"ColD Fusion recycles finetuned models into a better shared base model.",
 	"I loved this movie, the acting was superb!",
@@ -25,7 +26,7 @@ var ProbeTexts = []string{
 	"Interest rates rose by 0.25 percentage points on Tuesday, the central bank said in a statement.",
 }
 
-// NonFiniteOutputError says a probe forward pass produced NaN or ±Inf (422): the weights load
+// NonFiniteOutputError says a probe forward pass produced NaN or ±Inf: the weights load
 // and have the right shapes but cannot serve.
 type NonFiniteOutputError struct {
 	Input int // index into the probe inputs
@@ -41,23 +42,50 @@ func (e *NonFiniteOutputError) Error() string {
 	return fmt.Sprintf("probe forward pass: input %d produced a non-finite value (%v)", e.Input, e.Value)
 }
 
-// Probe runs ids through enc and returns each input's mean-pooled vector, failing with
-// *NonFiniteOutputError when any hidden value is not finite.
-func Probe(ctx context.Context, enc *encoder.Encoder, ids [][]int32) ([][]float32, error) {
-	out, err := enc.Forward(ctx, ids)
+// forward runs ids through an encoder and returns the encoder with each sequence's row.
+type forward func(ctx context.Context, ids [][]int32) (*encoder.Encoder, []engine.Row[*encoder.Output], error)
+
+// direct runs a candidate that no engine serves yet.
+func direct(enc *encoder.Encoder) forward {
+	return func(ctx context.Context, ids [][]int32) (*encoder.Encoder, []engine.Row[*encoder.Output], error) {
+		out, err := enc.Forward(ctx, ids)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows := make([]engine.Row[*encoder.Output], len(ids))
+		for i := range rows {
+			rows[i] = engine.Row[*encoder.Output]{Output: out, Index: i}
+		}
+		return enc, rows, nil
+	}
+}
+
+// through runs a lane's engine, as requests do: a started lane is probed with its batcher.
+func through(l *lane) forward {
+	return func(ctx context.Context, ids [][]int32) (*encoder.Encoder, []engine.Row[*encoder.Output], error) {
+		res, err := l.eng.Submit(ctx, ids)
+		return res.Forwarder, res.Rows, err
+	}
+}
+
+// probe runs ids through run and returns each input's mean-pooled vector, failing with
+// *NonFiniteOutputError when any hidden value is not finite: weights that load with the right
+// shapes may still be unable to serve. Load, swaps and head changes all probe with it.
+func probe(ctx context.Context, run forward, ids [][]int32) ([][]float32, error) {
+	enc, rows, err := run(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("probe forward pass: %w", err)
 	}
 	vecs := make([][]float32, len(ids))
-	for i := range ids {
-		for _, row := range out.Hidden(i) {
-			for _, v := range row {
+	for i, row := range rows {
+		for _, h := range row.Output.Hidden(row.Index) {
+			for _, v := range h {
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 					return nil, &NonFiniteOutputError{Input: i, Value: v}
 				}
 			}
 		}
-		if vecs[i], err = enc.Pool(out, i, encoder.PoolMean, false); err != nil {
+		if vecs[i], err = enc.Pool(row.Output, row.Index, encoder.PoolMean, false); err != nil {
 			return nil, fmt.Errorf("probe pooling: %w", err)
 		}
 	}
@@ -70,14 +98,13 @@ func Probe(ctx context.Context, enc *encoder.Encoder, ids [][]int32) ([][]float3
 // Comparable is false when the widths differ (a geometry change): the vectors cannot be
 // compared at all and Mean/Min are 0.
 type Drift struct {
-	Mean       float64 `json:"mean_cosine"`
-	Min        float64 `json:"min_cosine"`
-	Probes     int     `json:"probes"`
-	Comparable bool    `json:"comparable"`
+	Mean, Min  float64
+	Probes     int
+	Comparable bool
 }
 
-// MeasureDrift compares old and new pooled vectors input by input.
-func MeasureDrift(old, new [][]float32) Drift {
+// measureDrift compares old and new pooled vectors input by input.
+func measureDrift(old, new [][]float32) Drift {
 	d := Drift{Probes: len(old)}
 	if len(old) == 0 || len(old) != len(new) {
 		return d

@@ -1,4 +1,4 @@
-package server
+package inference
 
 import (
 	"context"
@@ -10,86 +10,12 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
-	"github.com/coldserve/coldserve/api"
 	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/engine"
+	"github.com/coldserve/coldserve/internal/refcount"
 	"github.com/coldserve/coldserve/weights"
 )
-
-// ModelConfig says what to serve.
-type ModelConfig struct {
-	// Dir is a local Hugging Face checkpoint directory (config.json, weights, tokenizer files).
-	Dir string
-	// Source is what the operator asked for (a Hub id, or Dir when empty); Revision and Commit
-	// say which Hub revision it resolved to. They are recorded in the admin history.
-	Source, Revision, Commit string
-	// Name is reported as "model" in responses (default: the base name of Dir).
-	Name string
-	// Heads are extra classification heads (--head NAME=DIR).
-	Heads []HeadSpec
-	// MaxInputTokens caps every input, specials included (0: the model's limit, 512 for RoBERTa).
-	MaxInputTokens int
-	// MaxBatchTokens is the padded token budget of one forward pass (0: engine default).
-	MaxBatchTokens int
-	// Queue bounds each encoder's batch queue: sequences, tokens and the longest wait
-	// (engine.Options.MaxQueueSequences, MaxQueueTokens, MaxQueueWait; 0: engine defaults,
-	// no wait limit).
-	Queue QueueLimits
-	// BatchWait is how long an idle batcher waits for more requests before a forward pass
-	// (engine.Options.BatchWait; 0: none).
-	BatchWait time.Duration
-	// Encoder tunes each encoder (workers, machine cache).
-	Encoder encoder.EncoderOptions
-}
-
-// QueueLimits bound one encoder's batch queue; see engine.Options.
-type QueueLimits struct {
-	Sequences, Tokens int
-	Wait              time.Duration
-}
-
-// HeadSpec is one --head NAME=DIR: a head-only checkpoint (attached to the served encoder) or a
-// full finetuned RobertaForSequenceClassification checkpoint (served on its own encoder).
-type HeadSpec struct {
-	Name string
-	Dir  string
-}
-
-// ParseHeadSpec reads "NAME=DIR".
-func ParseHeadSpec(s string) (HeadSpec, error) {
-	name, dir, ok := strings.Cut(s, "=")
-	if !ok || name == "" || dir == "" {
-		return HeadSpec{}, fmt.Errorf("head %q: want NAME=DIR", s)
-	}
-	if err := checkHeadName(name); err != nil {
-		return HeadSpec{}, err
-	}
-	return HeadSpec{Name: name, Dir: dir}, nil
-}
-
-// maxHeadName bounds a head name's length.
-const maxHeadName = 64
-
-// checkHeadName requires 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or
-// digit: a head name is a path segment of DELETE /admin/heads/{name} and a metric-friendly
-// label, so "a/b" or "" would make a head that can never be removed.
-func checkHeadName(name string) error {
-	ok := name != "" && len(name) <= maxHeadName
-	for i, r := range name {
-		alnum := r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
-		if !alnum && (i == 0 || (r != '.' && r != '_' && r != '-')) {
-			ok = false
-		}
-	}
-	if !ok {
-		return fmt.Errorf("head name %.*q: want 1 to %d ASCII letters, digits, '.', '_' or '-', starting with a letter or digit",
-			maxHeadName, name, maxHeadName)
-	}
-	return nil
-}
 
 // served is everything a request needs once a model is loaded. It is immutable once published:
 // the admin API changes heads by publishing a modified copy (see clone) and swaps the main
@@ -113,9 +39,9 @@ type served struct {
 	log            *slog.Logger
 
 	// startInfo describes the checkpoint Load started with (admin history).
-	startInfo api.CheckpointInfo
+	startInfo CheckpointInfo
 
-	refs refCount
+	refs refcount.Counter
 }
 
 // lane is one encoder with its tokenizer and its batching engine. A request runs on one lane
@@ -196,7 +122,7 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 	if s.main, err = newLane(ck, tok); err != nil {
 		return nil, err
 	}
-	s.startInfo = api.CheckpointInfo{Source: cfg.Source, Revision: cfg.Revision, Commit: cfg.Commit, Dir: cfg.Dir,
+	s.startInfo = CheckpointInfo{Source: cfg.Source, Revision: cfg.Revision, Commit: cfg.Commit, Dir: cfg.Dir,
 		ID: ck.ID(), Digest: ck.Digest()}
 	if s.startInfo.Source == "" {
 		s.startInfo.Source = cfg.Dir
@@ -215,7 +141,7 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 	}
 	slices.Sort(s.headNames)
 	for _, l := range s.lanes {
-		if err := probe(ctx, l); err != nil {
+		if _, err := probe(ctx, through(l), [][]int32{l.tok.probeIDs()}); err != nil {
 			return nil, err
 		}
 	}
@@ -302,19 +228,6 @@ func (s *served) addHead(name string, ck *weights.Checkpoint, l *lane) error {
 	return nil
 }
 
-// probe runs "<s></s>" through a lane: the model is ready only when a forward pass works.
-func probe(ctx context.Context, l *lane) error {
-	ids := [][]int32{l.tok.probeIDs()}
-	res, err := l.eng.Submit(ctx, ids)
-	if err != nil {
-		return fmt.Errorf("probe forward pass: %w", err)
-	}
-	if _, err := res.Forwarder.Pool(res.Rows[0].Output, res.Rows[0].Index, encoder.PoolMean, false); err != nil {
-		return fmt.Errorf("probe pooling: %w", err)
-	}
-	return nil
-}
-
 // close drains every engine.
 func (s *served) close(ctx context.Context) error {
 	var errs []error
@@ -323,9 +236,6 @@ func (s *served) close(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
-
-// embedLane is the lane every embed request uses: the main one.
-func (s *served) embedLane() *lane { return s.main }
 
 // classifyLane is the lane a classify request will use when that does not depend on the head
 // it names (every head rides on one lane), else nil.

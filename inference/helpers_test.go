@@ -1,0 +1,56 @@
+package inference
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/coldserve/coldserve/checkpoint"
+	"github.com/coldserve/coldserve/encoder"
+	"github.com/coldserve/coldserve/internal/fixture"
+)
+
+const (
+	tinyDir      = "../testdata/models/tiny-roberta"
+	sentimentDir = "../testdata/models/tiny-roberta-sentiment"
+)
+
+// quietLogger drops logs below error so test output stays readable.
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+}
+
+// newCore loads cfg into a Core, closed at test end.
+func newCore(t testing.TB, opts Options, cfg ModelConfig) *Core {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = quietLogger()
+	}
+	c, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Load(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := c.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return c
+}
+
+// newAdminCore serves root/tiny with admin sources under root.
+func newAdminCore(t testing.TB, root string) *Core {
+	t.Helper()
+	return newCore(t, Options{Sources: &checkpoint.Resolver{Roots: []string{root}}},
+		ModelConfig{Dir: filepath.Join(root, "tiny"), Encoder: encoder.EncoderOptions{Workers: 1}})
+}
+
+func checkpointRoot(t testing.TB) string { return fixture.CheckpointRoot(t, tinyDir, sentimentDir) }
