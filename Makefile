@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 GO    ?= go
 SWAG  := $(GO) run github.com/swaggo/swag/cmd/swag@v1.16.6
-SWAG_FLAGS := init --generalInfo swagger.go --dir server,api --output
+SWAG_FLAGS := init --generalInfo swagger.go --dir server,api,api/openai,api/tei --output
 # apt-get needs root; use sudo when we are not root.
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Matrix-multiply backend of the cgo build: dnnl (oneDNN, faster on AVX2 CPUs) or empty for OpenBLAS.
@@ -61,7 +61,7 @@ check-docs: ## fail when docs/ (the swag-generated OpenAPI spec) is stale
 		fi && echo "docs/ is up to date"
 
 docs: ## regenerate docs/ from the swag annotations in server/ and api/
-	$(SWAG) fmt --dir server,api
+	$(SWAG) fmt --dir server,api,api/openai,api/tei
 	$(SWAG) $(SWAG_FLAGS) docs --outputTypes go,json,yaml --quiet
 
 # gotest runs every test in one build ($(1): go flags, $(2): environment), after printing the

@@ -99,6 +99,17 @@ type DecodeResponse struct {
 // ModelsResponse is the answer of GET /v1/models.
 type ModelsResponse struct {
 	Models []ModelInfo `json:"models"`
+	// The same models as an OpenAI model listing, so OpenAI clients can list them.
+	Object string        `json:"object" example:"list"`
+	Data   []OpenAIModel `json:"data"`
+}
+
+// OpenAIModel is one entry of the OpenAI listing in GET /v1/models.
+type OpenAIModel struct {
+	ID      string `json:"id" example:"ColD-Fusion"`
+	Object  string `json:"object" example:"model"`
+	Created int64  `json:"created" example:"1764633600"`
+	OwnedBy string `json:"owned_by" example:"coldserve"`
 }
 
 // ModelInfo describes the served encoder.

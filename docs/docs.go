@@ -697,6 +697,64 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/embeddings": {
+            "post": {
+                "description": "OpenAI's embeddings API: mean-pooled, L2-normalized vectors, as float arrays or, with\nencoding_format base64 (what the OpenAI SDKs send by default), base64 of little-endian\nfloat32. Unknown fields are ignored, as OpenAI-compatible servers do.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "openai"
+                ],
+                "summary": "Embed texts (OpenAI-compatible)",
+                "parameters": [
+                    {
+                        "description": "input and options",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/openai.EmbeddingsRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openai.EmbeddingsResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "malformed JSON, empty input, bad encoding_format or dimensions",
+                        "schema": {
+                            "$ref": "#/definitions/openai.ErrorResponse"
+                        }
+                    },
+                    "413": {
+                        "description": "too many inputs or tokens",
+                        "schema": {
+                            "$ref": "#/definitions/openai.ErrorResponse"
+                        }
+                    },
+                    "429": {
+                        "description": "overloaded (see Retry-After)",
+                        "schema": {
+                            "$ref": "#/definitions/openai.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "model not loaded yet or shutting down",
+                        "schema": {
+                            "$ref": "#/definitions/openai.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/models": {
             "get": {
                 "description": "Name, checkpoint id, geometry, limits, default pooling and the classification heads\nwith their labels.",
@@ -1380,11 +1438,43 @@ const docTemplate = `{
         "api.ModelsResponse": {
             "type": "object",
             "properties": {
+                "data": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.OpenAIModel"
+                    }
+                },
                 "models": {
                     "type": "array",
                     "items": {
                         "$ref": "#/definitions/api.ModelInfo"
                     }
+                },
+                "object": {
+                    "description": "The same models as an OpenAI model listing, so OpenAI clients can list them.",
+                    "type": "string",
+                    "example": "list"
+                }
+            }
+        },
+        "api.OpenAIModel": {
+            "type": "object",
+            "properties": {
+                "created": {
+                    "type": "integer",
+                    "example": 1764633600
+                },
+                "id": {
+                    "type": "string",
+                    "example": "ColD-Fusion"
+                },
+                "object": {
+                    "type": "string",
+                    "example": "model"
+                },
+                "owned_by": {
+                    "type": "string",
+                    "example": "coldserve"
                 }
             }
         },
@@ -1469,6 +1559,127 @@ const docTemplate = `{
                 "total_tokens": {
                     "type": "integer",
                     "example": 12
+                }
+            }
+        },
+        "openai.Embedding": {
+            "type": "object",
+            "properties": {
+                "embedding": {
+                    "description": "[f32], or with encoding_format base64 a string of little-endian float32 bytes.",
+                    "type": "array",
+                    "items": {
+                        "type": "number"
+                    }
+                },
+                "index": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "object": {
+                    "type": "string",
+                    "example": "embedding"
+                }
+            }
+        },
+        "openai.EmbeddingsRequest": {
+            "type": "object",
+            "properties": {
+                "dimensions": {
+                    "description": "Keep the first N dimensions, then normalize.",
+                    "type": "integer",
+                    "example": 256
+                },
+                "encoding_format": {
+                    "description": "float or base64 (little-endian float32 bytes). The OpenAI SDKs send base64 when the\ncaller leaves it unset, so it is not a rarity: it is the default traffic.",
+                    "type": "string",
+                    "enum": [
+                        "float",
+                        "base64"
+                    ],
+                    "example": "float"
+                },
+                "input": {
+                    "description": "A string, a list of strings, token ids (this model's vocabulary, not tiktoken's), or a\nlist of id lists.",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "The food was delicious"
+                    ]
+                },
+                "model": {
+                    "description": "Accepted; a name other than the served model's is logged and served anyway.",
+                    "type": "string",
+                    "example": "ColD-Fusion"
+                },
+                "user": {
+                    "type": "string"
+                }
+            }
+        },
+        "openai.EmbeddingsResponse": {
+            "type": "object",
+            "properties": {
+                "data": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openai.Embedding"
+                    }
+                },
+                "model": {
+                    "type": "string",
+                    "example": "ColD-Fusion"
+                },
+                "object": {
+                    "type": "string",
+                    "example": "list"
+                },
+                "usage": {
+                    "$ref": "#/definitions/openai.Usage"
+                }
+            }
+        },
+        "openai.ErrorBody": {
+            "type": "object",
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "example": "invalid_input"
+                },
+                "message": {
+                    "type": "string",
+                    "example": "input must not be empty"
+                },
+                "param": {
+                    "type": "string",
+                    "example": "input"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "invalid_request_error"
+                }
+            }
+        },
+        "openai.ErrorResponse": {
+            "type": "object",
+            "properties": {
+                "error": {
+                    "$ref": "#/definitions/openai.ErrorBody"
+                }
+            }
+        },
+        "openai.Usage": {
+            "type": "object",
+            "properties": {
+                "prompt_tokens": {
+                    "type": "integer",
+                    "example": 8
+                },
+                "total_tokens": {
+                    "type": "integer",
+                    "example": 8
                 }
             }
         }

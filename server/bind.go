@@ -25,7 +25,13 @@ import (
 //   - malformed JSON, wrong types and bodies over the payload limit (bindError).
 //
 // Nulls inside lists are refused by the api types themselves.
-func bind(c *gin.Context, dst any) *Error {
+func bind(c *gin.Context, dst any) *Error { return bindJSON(c, dst, true) }
+
+// bindLenient is bind for the drop-in routes (OpenAI, TEI): unknown fields are ignored, as the
+// servers they stand in for ignore them, so clients that send extra options keep working.
+func bindLenient(c *gin.Context, dst any) *Error { return bindJSON(c, dst, false) }
+
+func bindJSON(c *gin.Context, dst any, strict bool) *Error {
 	if e := checkMediaType(c.Request); e != nil {
 		return e
 	}
@@ -36,11 +42,13 @@ func bind(c *gin.Context, dst any) *Error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return errorf(http.StatusBadRequest, CodeEmptyBody, "request body is empty: send a JSON object")
 	}
-	if e := checkObjectKeys(body, jsonFields(dst)); e != nil {
+	if e := checkObjectKeys(body, jsonFields(dst), strict); e != nil {
 		return e
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(dst); err != nil {
 		return bindError(err)
 	}
@@ -67,9 +75,10 @@ func checkMediaType(r *http.Request) *Error {
 }
 
 // checkObjectKeys requires body to be exactly one JSON object whose keys are all in fields,
-// spelled exactly as they are there, each at most once. Values are checked by the typed
-// decode that follows.
-func checkObjectKeys(body []byte, fields []string) *Error {
+// spelled exactly as they are there, each at most once; without strict, other keys are
+// allowed, but none that differs from a field only in case (encoding/json would read it as
+// that field). Values are checked by the typed decode that follows.
+func checkObjectKeys(body []byte, fields []string, strict bool) *Error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -103,7 +112,9 @@ func checkObjectKeys(body []byte, fields []string) *Error {
 						"unknown field %q: field names are case-sensitive, did you mean %q?", clip(key), f)
 				}
 			}
-			return errorf(http.StatusBadRequest, CodeInvalidJSON, "unknown field %q (known: %s)", clip(key), strings.Join(fields, ", "))
+			if strict {
+				return errorf(http.StatusBadRequest, CodeInvalidJSON, "unknown field %q (known: %s)", clip(key), strings.Join(fields, ", "))
+			}
 		}
 		seen[key] = true
 		if e := checkNoNullElements(dec, key, false); e != nil {

@@ -41,7 +41,8 @@ func (s *Server) handleModels(c *gin.Context) {
 	for i, h := range m.Heads {
 		info.Heads[i] = api.HeadInfo(h)
 	}
-	s.respond(c, http.StatusOK, api.ModelsResponse{Models: []api.ModelInfo{info}})
+	s.respond(c, http.StatusOK, api.ModelsResponse{Models: []api.ModelInfo{info}, Object: "list",
+		Data: []api.OpenAIModel{{ID: m.Name, Object: "model", Created: s.started.Unix(), OwnedBy: "coldserve"}}})
 }
 
 // handleHealthz answers GET /healthz: the process is alive (whether or not a model is loaded).

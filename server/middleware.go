@@ -173,7 +173,11 @@ func (s *Server) fail(c *gin.Context, err *Error) {
 		// closes, so that the client reads this answer instead of a reset.
 		c.Header("Connection", "close")
 	}
-	s.respond(c, err.Status, err.Body())
+	if openAIPaths[c.Request.URL.Path] {
+		s.respond(c, err.Status, openAIError(err))
+	} else {
+		s.respond(c, err.Status, err.Body())
+	}
 	c.Abort()
 }
 

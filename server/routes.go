@@ -34,6 +34,10 @@ func (s *Server) routes() *gin.Engine {
 	v1.POST("/tokenize", s.handleTokenize)
 	v1.POST("/decode", s.handleDecode)
 	getAndHead(v1, "/models", s.handleModels)
+	// OpenAI's embeddings API, at both paths its clients use (base URL with or without /v1).
+	for path := range openAIPaths {
+		work.POST(path, s.admit(inference.WorkloadEmbed), s.handleOpenAIEmbeddings)
+	}
 
 	s.adminRoutes(work)
 

@@ -109,6 +109,7 @@ type Server struct {
 	active    refcount.Counter // requests admitted by the gate; retired (drained) on shutdown
 	reading   bodyReads        // request bodies being read, cut on shutdown
 	inference chan struct{}    // one token per embed/classify request in progress (MaxConcurrentRequests)
+	started   time.Time        // the OpenAI model listing's "created"
 }
 
 // New builds a Server with its router and its core; it serves 503 not_ready until Load succeeds.
@@ -127,7 +128,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts, log: opts.Logger, inference: make(chan struct{}, opts.MaxConcurrentRequests)}
+	s := &Server{opts: opts, log: opts.Logger, inference: make(chan struct{}, opts.MaxConcurrentRequests), started: time.Now()}
 	s.metrics = newMetrics(func() float64 { return float64(s.core.QueueDepth()) },
 		func() float64 {
 			_, b := s.core.CacheUsage()
