@@ -8,24 +8,17 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/coldserve/coldserve/api"
 	"github.com/coldserve/coldserve/api/openai"
 	"github.com/coldserve/coldserve/inference"
 )
 
-// normalized is v scaled to unit L2 norm (optionally its first n dimensions).
-func normalized(v []float64, n int) []float64 {
+// firstDims is v's first n values, or all of v when n is 0.
+func firstDims(v []float64, n int) []float64 {
 	if n > 0 {
-		v = v[:n]
+		return v[:n]
 	}
-	var sum float64
-	for _, x := range v {
-		sum += x * x
-	}
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = x / math.Sqrt(sum)
-	}
-	return out
+	return v
 }
 
 // decodeEmbedding reads one OpenAI embedding, a float array or base64 of little-endian float32.
@@ -91,7 +84,7 @@ func TestOpenAIEmbeddings(t *testing.T) {
 					t.Errorf("data[%d]: object %q index %d", i, d.Object, d.Index)
 				}
 				got := decodeEmbedding(t, d.Embedding, tt.format)
-				if diff := maxAbs(got, normalized(g.Items[i].Mean, tt.dims)); diff > 1e-5 {
+				if diff := maxAbs(got, unit(firstDims(g.Items[i].Mean, tt.dims))); diff > 1e-5 {
 					t.Errorf("data[%d]: max diff %g from HF's normalized mean", i, diff)
 				}
 			}
@@ -136,8 +129,8 @@ func TestModelsListsOpenAIModels(t *testing.T) {
 	s := newServer(t, Options{}, inference.ModelConfig{Dir: tinyDir})
 	code, raw := do(t, s.Handler(), http.MethodGet, "/v1/models", nil)
 	var resp struct {
-		Object string         `json:"object"`
-		Data   []openai.Model `json:"data"`
+		Object string            `json:"object"`
+		Data   []api.OpenAIModel `json:"data"`
 	}
 	if err := json.Unmarshal(raw, &resp); err != nil || code != http.StatusOK {
 		t.Fatalf("%d %s: %v", code, raw, err)

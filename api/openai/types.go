@@ -60,20 +60,6 @@ type ErrorBody struct {
 	Code    *string `json:"code" example:"invalid_input"`
 }
 
-// ModelsList is the OpenAI half of GET /v1/models: {"object":"list","data":[...]}.
-type ModelsList struct {
-	Object string  `json:"object" example:"list"`
-	Data   []Model `json:"data"`
-}
-
-// Model is one entry of an OpenAI model listing.
-type Model struct {
-	ID      string `json:"id" example:"ColD-Fusion"`
-	Object  string `json:"object" example:"model"`
-	Created int64  `json:"created" example:"1764633600"`
-	OwnedBy string `json:"owned_by" example:"coldserve"`
-}
-
 // Format is a parsed encoding_format.
 type Format int
 
