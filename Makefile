@@ -37,13 +37,13 @@ vet: deps ## go vet every package, in the cgo, oneDNN and pure-Go builds, and fo
 	@$(MAKE) --no-print-directory vet-arm64
 
 # The tree must compile for arm64 too: pure Go always, and with cgo where Debian's cross
-# compiler (gcc-aarch64-linux-gnu) is installed. Vet only type-checks, so the host's OpenBLAS
+# compiler (gcc-aarch64-linux-gnu with libc6-dev-arm64-cross) is installed. Vet only type-checks, so the host's OpenBLAS
 # and oneDNN headers (plain declarations), linked into a scratch include directory, stand in
 # for arm64 ones.
 vet-arm64: ## go vet for GOARCH=arm64, without cgo and (with aarch64-linux-gnu-gcc) with it
 	GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./...
-	@if ! command -v aarch64-linux-gnu-gcc >/dev/null; then \
-		echo "vet-arm64: skipping the arm64 cgo build: no aarch64-linux-gnu-gcc (apt-get install gcc-aarch64-linux-gnu)"; exit 0; fi; \
+	@if ! echo '#include <stdint.h>' | aarch64-linux-gnu-gcc -E - >/dev/null 2>&1; then \
+		echo "vet-arm64: skipping the arm64 cgo build: no aarch64-linux-gnu-gcc with its C library (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross)"; exit 0; fi; \
 	inc=$$(mktemp -d) && trap 'rm -rf "$$inc"' EXIT && \
 	for h in cblas.h openblas_config.h dnnl.h; do \
 		ln -s "$$(echo "#include <$$h>" | gcc -H -fsyntax-only -xc - 2>&1 | awk '$$1 == "." {print $$2; exit}')" "$$inc/$$h"; done && \
