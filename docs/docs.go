@@ -477,7 +477,7 @@ const docTemplate = `{
         },
         "/v1/classify": {
             "post": {
-                "description": "Runs the head's encoder on each input and applies the classification head to the \u003cs\u003e\nrow. Labels come from the head's id2label and are sorted by descending score (softmax,\nor sigmoid for multi-label heads; logits with raw_scores).",
+                "description": "Runs the head's encoder on each input (a text, or a [premise, hypothesis] pair encoded\n\u003cs\u003e A \u003c/s\u003e\u003c/s\u003e B \u003c/s\u003e) and applies the classification head to the \u003cs\u003e row. Labels come\nfrom the head's id2label and are sorted by descending score (softmax, or sigmoid for\nmulti-label heads; logits with raw_scores). With \"heads\", several heads score the inputs\nat once, one forward pass per encoder, and the answer is keyed by head.",
                 "consumes": [
                     "application/json"
                 ],
@@ -487,10 +487,10 @@ const docTemplate = `{
                 "tags": [
                     "inference"
                 ],
-                "summary": "Classify texts with a finetuned head",
+                "summary": "Classify texts and sentence pairs with finetuned heads",
                 "parameters": [
                     {
-                        "description": "texts, head and options",
+                        "description": "texts or pairs, heads and options",
                         "name": "request",
                         "in": "body",
                         "required": true,
@@ -507,7 +507,7 @@ const docTemplate = `{
                         }
                     },
                     "400": {
-                        "description": "malformed JSON, empty inputs, bad top_k, head missing while several are loaded",
+                        "description": "malformed JSON, empty inputs, bad top_k or truncation option, head missing while several are loaded",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
@@ -532,6 +532,12 @@ const docTemplate = `{
                     },
                     "415": {
                         "description": "Content-Type not JSON, or a Content-Encoding",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "422": {
+                        "description": "input too long with truncate: false",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
@@ -781,9 +787,85 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/rerank": {
+            "post": {
+                "description": "Scores each (query, text) pair with a classification head, encoded \u003cs\u003e query \u003c/s\u003e\u003c/s\u003e\ntext \u003c/s\u003e, and returns the texts by descending score: the sigmoid of a one-label head's\nlogit, or for a head of several labels the score of the label named in \"label\"\n(entailment, say); the logit with raw_scores. All pairs share one batch.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "inference"
+                ],
+                "summary": "Rank texts against a query with a cross-encoder head",
+                "parameters": [
+                    {
+                        "description": "query, texts and options",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.RerankRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.RerankResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "malformed JSON, empty texts, a label the head does not have, a head of several labels without label",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "404": {
+                        "description": "unknown head",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "413": {
+                        "description": "body over the payload limit, too many texts or tokens",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "422": {
+                        "description": "input too long with truncate: false",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "429": {
+                        "description": "overloaded: the queue has no room (see Retry-After)",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "model not loaded yet or shutting down",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "504": {
+                        "description": "the request took longer than the request timeout",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/tokenize": {
             "post": {
-                "description": "Returns each input's tokens with ids, token strings, character offsets (Unicode code\npoints, as Python counts them) and whether they are special. No truncation is applied.",
+                "description": "Returns each input's tokens with ids, token strings, character offsets (Unicode code\npoints, as Python counts them) and whether they are special. A [text, text] pair is laid\nout \u003cs\u003e A \u003c/s\u003e\u003c/s\u003e B \u003c/s\u003e; its tokens say which text they come from (sequence 0 or 1) and\ncount offsets within it. No truncation is applied.",
                 "consumes": [
                     "application/json"
                 ],
@@ -793,7 +875,7 @@ const docTemplate = `{
                 "tags": [
                     "tokenizer"
                 ],
-                "summary": "Tokenize texts",
+                "summary": "Tokenize texts and sentence pairs",
                 "parameters": [
                     {
                         "description": "texts",
@@ -832,6 +914,76 @@ const docTemplate = `{
                     },
                     "503": {
                         "description": "model not loaded yet",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/zero-shot": {
+            "post": {
+                "description": "As Hugging Face's zero-shot-classification pipeline: each input is paired with the\nhypothesis of each candidate label (the template with {} replaced by the label) and\nscored by an NLI head. Single-label: softmax of the entailment logits across the labels;\nmulti_label (or one label): per label, softmax over (contradiction, entailment). All pairs\nshare one batch.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "inference"
+                ],
+                "summary": "Zero-shot classification through an NLI head",
+                "parameters": [
+                    {
+                        "description": "inputs, candidate labels and options",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.ZeroShotRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.ZeroShotResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "malformed JSON, empty inputs or labels, a template without {}, a head that is not NLI",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "404": {
+                        "description": "unknown head",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "413": {
+                        "description": "body over the payload limit, too many pairs or tokens",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "429": {
+                        "description": "overloaded: the queue has no room (see Retry-After)",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "model not loaded yet or shutting down",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "504": {
+                        "description": "the request took longer than the request timeout",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
@@ -974,11 +1126,23 @@ const docTemplate = `{
             ],
             "properties": {
                 "head": {
-                    "description": "Head name from GET /v1/models; optional when exactly one head is loaded.",
+                    "description": "Head name from GET /v1/models; optional when the default head applies (--default-head,\nthe served model's own head, or the only head loaded).",
                     "type": "string",
                     "example": "sentiment"
                 },
+                "heads": {
+                    "description": "Several heads at once (a list of names, or \"*\" for every head); heads on the same\nencoder share one forward pass. The answer then has \"heads\" instead of \"head\" and\n\"results\". Not with \"head\".",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "nli",
+                        "sentiment"
+                    ]
+                },
                 "inputs": {
+                    "description": "A text, or a list whose elements are texts or [text, text] sentence pairs (premise and\nhypothesis, encoded \u003cs\u003e A \u003c/s\u003e\u003c/s\u003e B \u003c/s\u003e): [[\"A man eats.\", \"Someone eats.\"], \"a text\"].",
                     "type": "array",
                     "items": {
                         "type": "string"
@@ -996,6 +1160,34 @@ const docTemplate = `{
                     "description": "Return only the k best labels (default: all).",
                     "type": "integer",
                     "example": 2
+                },
+                "truncate": {
+                    "description": "Cut inputs longer than the model's limit (default true); false answers 422 instead.",
+                    "type": "boolean",
+                    "example": true
+                },
+                "truncation_direction": {
+                    "description": "Which end to cut: right (default) or left, any case.",
+                    "enum": [
+                        "right",
+                        "left"
+                    ],
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.Direction"
+                        }
+                    ],
+                    "example": "right"
+                },
+                "truncation_strategy": {
+                    "description": "Which text of a pair is cut: longest_first (default), only_first or only_second, as\nHugging Face tokenizers do it.",
+                    "type": "string",
+                    "enum": [
+                        "longest_first",
+                        "only_first",
+                        "only_second"
+                    ],
+                    "example": "longest_first"
                 }
             }
         },
@@ -1003,12 +1195,20 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "checkpoint": {
+                    "description": "With \"head\" (or none): the head, the checkpoint that fed it and the results.",
                     "type": "string",
                     "example": "sha256:3f2a9c0d17be"
                 },
                 "head": {
                     "type": "string",
                     "example": "sentiment"
+                },
+                "heads": {
+                    "description": "With \"heads\": per head name.",
+                    "type": "object",
+                    "additionalProperties": {
+                        "$ref": "#/definitions/api.HeadScores"
+                    }
                 },
                 "model": {
                     "type": "string",
@@ -1023,6 +1223,9 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.LabelScore"
                         }
                     }
+                },
+                "usage": {
+                    "$ref": "#/definitions/api.Usage"
                 }
             }
         },
@@ -1066,6 +1269,17 @@ const docTemplate = `{
                 }
             }
         },
+        "api.Direction": {
+            "type": "string",
+            "enum": [
+                "right",
+                "left"
+            ],
+            "x-enum-varnames": [
+                "Right",
+                "Left"
+            ]
+        },
         "api.Drift": {
             "type": "object",
             "properties": {
@@ -1094,8 +1308,23 @@ const docTemplate = `{
                 "inputs"
             ],
             "properties": {
+                "classify": {
+                    "description": "Heads that also classify the inputs, from the same forward pass when they run on the\nserved encoder: a name, a list of names, or \"*\" for every head. Every label is returned.",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "sentiment"
+                    ]
+                },
+                "dimensions": {
+                    "description": "Keep the first N dimensions of every vector (Matryoshka truncation), normalized\nafterwards when normalize is true. Default: all.",
+                    "type": "integer",
+                    "example": 256
+                },
                 "inputs": {
-                    "description": "One text or a list of texts.",
+                    "description": "One text or a list of texts; token ids ([int] or [[int]], specials included) are also\naccepted, as on TEI's /embed.",
                     "type": "array",
                     "items": {
                         "type": "string"
@@ -1129,6 +1358,19 @@ const docTemplate = `{
                     "description": "Cut inputs longer than the model's limit (default true); false answers 422 instead.",
                     "type": "boolean",
                     "example": true
+                },
+                "truncation_direction": {
+                    "description": "Which end to cut: right (default, keeps the beginning) or left, any case.",
+                    "enum": [
+                        "right",
+                        "left"
+                    ],
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.Direction"
+                        }
+                    ],
+                    "example": "right"
                 }
             }
         },
@@ -1139,6 +1381,13 @@ const docTemplate = `{
                     "description": "Stable id of the weights that computed these vectors.",
                     "type": "string",
                     "example": "sha256:3f2a9c0d17be"
+                },
+                "classifications": {
+                    "description": "With classify: per head, every input's labels by descending score.",
+                    "type": "object",
+                    "additionalProperties": {
+                        "$ref": "#/definitions/api.HeadScores"
+                    }
                 },
                 "dimensions": {
                     "type": "integer",
@@ -1340,6 +1589,26 @@ const docTemplate = `{
                 }
             }
         },
+        "api.HeadScores": {
+            "type": "object",
+            "properties": {
+                "checkpoint": {
+                    "description": "The encoder checkpoint that fed the head (a finetuned checkpoint brings its own).",
+                    "type": "string",
+                    "example": "sha256:3f2a9c0d17be"
+                },
+                "results": {
+                    "description": "Per input, labels sorted by descending score.",
+                    "type": "array",
+                    "items": {
+                        "type": "array",
+                        "items": {
+                            "$ref": "#/definitions/api.LabelScore"
+                        }
+                    }
+                }
+            }
+        },
         "api.HistoryEntry": {
             "type": "object",
             "properties": {
@@ -1478,6 +1747,128 @@ const docTemplate = `{
                 }
             }
         },
+        "api.RankedText": {
+            "type": "object",
+            "properties": {
+                "index": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "score": {
+                    "type": "number",
+                    "example": 0.91
+                },
+                "text": {
+                    "type": "string",
+                    "example": "ColD Fusion recycles finetuned models."
+                }
+            }
+        },
+        "api.RerankRequest": {
+            "type": "object",
+            "required": [
+                "query",
+                "texts"
+            ],
+            "properties": {
+                "head": {
+                    "description": "A cross-encoder head (default: the default head).",
+                    "type": "string",
+                    "example": "relevance"
+                },
+                "label": {
+                    "description": "For a head of several labels, the label that means relevant (an NLI head: entailment).",
+                    "type": "string",
+                    "example": "entailment"
+                },
+                "query": {
+                    "type": "string",
+                    "example": "What is ColD Fusion?"
+                },
+                "raw_scores": {
+                    "description": "Rank by the logit instead of the score.",
+                    "type": "boolean",
+                    "example": false
+                },
+                "return_text": {
+                    "description": "Also return each text.",
+                    "type": "boolean",
+                    "example": false
+                },
+                "texts": {
+                    "description": "The texts to rank against the query, each scored as the pair (query, text).",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "ColD Fusion recycles finetuned models."
+                    ]
+                },
+                "top_n": {
+                    "description": "Return the N best texts (default: all).",
+                    "type": "integer",
+                    "example": 3
+                },
+                "truncate": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "truncation_direction": {
+                    "enum": [
+                        "right",
+                        "left"
+                    ],
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.Direction"
+                        }
+                    ],
+                    "example": "right"
+                },
+                "truncation_strategy": {
+                    "type": "string",
+                    "enum": [
+                        "longest_first",
+                        "only_first",
+                        "only_second"
+                    ],
+                    "example": "longest_first"
+                }
+            }
+        },
+        "api.RerankResponse": {
+            "type": "object",
+            "properties": {
+                "checkpoint": {
+                    "type": "string",
+                    "example": "sha256:3f2a9c0d17be"
+                },
+                "head": {
+                    "type": "string",
+                    "example": "relevance"
+                },
+                "label": {
+                    "description": "The label whose score ranks (heads of several labels).",
+                    "type": "string",
+                    "example": "entailment"
+                },
+                "model": {
+                    "type": "string",
+                    "example": "ColD-Fusion"
+                },
+                "results": {
+                    "description": "By descending score.",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.RankedText"
+                    }
+                },
+                "usage": {
+                    "$ref": "#/definitions/api.Usage"
+                }
+            }
+        },
         "api.StatusResponse": {
             "type": "object",
             "properties": {
@@ -1497,6 +1888,11 @@ const docTemplate = `{
                 "id": {
                     "type": "integer",
                     "example": 713
+                },
+                "sequence": {
+                    "description": "In a sentence pair, which text the token comes from: 0 or 1 (absent for the special\ntokens the template adds, and for single texts). Offsets count within that text.",
+                    "type": "integer",
+                    "example": 0
                 },
                 "special": {
                     "type": "boolean",
@@ -1525,6 +1921,7 @@ const docTemplate = `{
                     "example": true
                 },
                 "inputs": {
+                    "description": "A text, or a list of texts and [text, text] pairs.",
                     "type": "array",
                     "items": {
                         "type": "string"
@@ -1559,6 +1956,109 @@ const docTemplate = `{
                 "total_tokens": {
                     "type": "integer",
                     "example": 12
+                }
+            }
+        },
+        "api.ZeroShotRequest": {
+            "type": "object",
+            "required": [
+                "candidate_labels",
+                "inputs"
+            ],
+            "properties": {
+                "candidate_labels": {
+                    "description": "The labels to choose from: a list, or one string of comma-separated labels (as the\nHugging Face pipeline takes them).",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "technology",
+                        "sports",
+                        "politics"
+                    ]
+                },
+                "head": {
+                    "description": "An NLI head (labels starting with entail... and contradict...); default: the default head.",
+                    "type": "string",
+                    "example": "nli"
+                },
+                "hypothesis_template": {
+                    "description": "The hypothesis each label makes; \"{}\" is replaced by the label.",
+                    "type": "string",
+                    "example": "This example is {}."
+                },
+                "inputs": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "The new phone's battery lasts two days."
+                    ]
+                },
+                "multi_label": {
+                    "description": "Score each label on its own (entailment vs contradiction) instead of one distribution\nover the labels.",
+                    "type": "boolean",
+                    "example": false
+                }
+            }
+        },
+        "api.ZeroShotResponse": {
+            "type": "object",
+            "properties": {
+                "checkpoint": {
+                    "type": "string",
+                    "example": "sha256:3f2a9c0d17be"
+                },
+                "head": {
+                    "type": "string",
+                    "example": "nli"
+                },
+                "model": {
+                    "type": "string",
+                    "example": "ColD-Fusion"
+                },
+                "results": {
+                    "description": "Per input, as the Hugging Face pipeline answers.",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ZeroShotResult"
+                    }
+                },
+                "usage": {
+                    "$ref": "#/definitions/api.Usage"
+                }
+            }
+        },
+        "api.ZeroShotResult": {
+            "type": "object",
+            "properties": {
+                "labels": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "technology",
+                        "sports",
+                        "politics"
+                    ]
+                },
+                "scores": {
+                    "type": "array",
+                    "items": {
+                        "type": "number"
+                    },
+                    "example": [
+                        0.93,
+                        0.04,
+                        0.03
+                    ]
+                },
+                "sequence": {
+                    "type": "string",
+                    "example": "The new phone's battery lasts two days."
                 }
             }
         },

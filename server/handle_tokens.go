@@ -10,9 +10,11 @@ import (
 
 // handleTokenize answers POST /v1/tokenize.
 //
-//	@Summary		Tokenize texts
+//	@Summary		Tokenize texts and sentence pairs
 //	@Description	Returns each input's tokens with ids, token strings, character offsets (Unicode code
-//	@Description	points, as Python counts them) and whether they are special. No truncation is applied.
+//	@Description	points, as Python counts them) and whether they are special. A [text, text] pair is laid
+//	@Description	out <s> A </s></s> B </s>; its tokens say which text they come from (sequence 0 or 1) and
+//	@Description	count offsets within it. No truncation is applied.
 //	@Tags			tokenizer
 //	@Accept			json
 //	@Produce		json
@@ -33,12 +35,13 @@ func (s *Server) handleTokenize(c *gin.Context) {
 		s.fail(c, e)
 		return
 	}
-	toks, err := s.core.Tokenize(req.Inputs, boolOr(req.AddSpecialTokens, true))
+	inputs := pairInputs(req.Inputs)
+	toks, err := s.core.Tokenize(inputs, boolOr(req.AddSpecialTokens, true))
 	if err != nil {
 		s.fail(c, httpError(err))
 		return
 	}
-	s.respond(c, http.StatusOK, api.TokenizeResponse{Tokens: apiTokens(toks)})
+	s.respond(c, http.StatusOK, api.TokenizeResponse{Tokens: apiTokens(toks, inputs)})
 }
 
 // handleDecode answers POST /v1/decode.

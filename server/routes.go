@@ -31,6 +31,8 @@ func (s *Server) routes() *gin.Engine {
 	v1 := work.Group("/v1")
 	v1.POST("/embed", s.admit(inference.WorkloadEmbed), s.handleEmbed)
 	v1.POST("/classify", s.admit(inference.WorkloadClassify), s.handleClassify)
+	v1.POST("/rerank", s.admit(inference.WorkloadClassify), s.handleRerank)
+	v1.POST("/zero-shot", s.admit(inference.WorkloadClassify), s.handleZeroShot)
 	v1.POST("/tokenize", s.handleTokenize)
 	v1.POST("/decode", s.handleDecode)
 	getAndHead(v1, "/models", s.handleModels)
