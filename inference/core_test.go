@@ -97,21 +97,36 @@ func TestRequestRefusals(t *testing.T) {
 		do   func() error
 		kind error
 	}{
-		{"embed not ready", func() error { _, err := notReady.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{"a"})}); return err }, ErrNotReady},
+		{"embed not ready", func() error {
+			_, err := notReady.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{"a"})})
+			return err
+		}, ErrNotReady},
 		{"tokenize not ready", func() error { _, err := notReady.Tokenize(TextInputs([]string{"a"}), true); return err }, ErrNotReady},
 		{"embed empty", func() error { _, err := c.Embed(ctx, EmbedRequest{}); return err }, ErrEmptyInput},
 		{"embed too many inputs", func() error {
 			_, err := c.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{"1", "2", "3", "4", "5"})})
 			return err
 		}, ErrTooManyInputs},
-		{"embed unknown pooling", func() error { _, err := c.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{"a"}), Pooling: "max"}); return err }, ErrInvalidInput},
-		{"embed too long", func() error { _, err := c.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{long}), Truncation: Truncation{Refuse: true}}); return err }, ErrInputTooLong},
+		{"embed unknown pooling", func() error {
+			_, err := c.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{"a"}), Pooling: "max"})
+			return err
+		}, ErrInvalidInput},
+		{"embed too long", func() error {
+			_, err := c.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{long}), Truncation: Truncation{Refuse: true}})
+			return err
+		}, ErrInputTooLong},
 		{"embed too many tokens", func() error {
 			_, err := c.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{tooMany, tooMany, tooMany})})
 			return err
 		}, ErrTooManyTokens},
-		{"classify without heads", func() error { _, err := c.Classify(ctx, ClassifyRequest{Inputs: TextInputs([]string{"a"})}); return err }, ErrUnknownHead},
-		{"classify which head", func() error { _, err := twoHeads.Classify(ctx, ClassifyRequest{Inputs: TextInputs([]string{"a"})}); return err }, ErrMissingHead},
+		{"classify without heads", func() error {
+			_, err := c.Classify(ctx, ClassifyRequest{Inputs: TextInputs([]string{"a"})})
+			return err
+		}, ErrUnknownHead},
+		{"classify which head", func() error {
+			_, err := twoHeads.Classify(ctx, ClassifyRequest{Inputs: TextInputs([]string{"a"})})
+			return err
+		}, ErrMissingHead},
 		{"classify unknown head", func() error {
 			_, err := twoHeads.Classify(ctx, ClassifyRequest{Inputs: TextInputs([]string{"a"}), Heads: []string{"c"}})
 			return err

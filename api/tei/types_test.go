@@ -43,4 +43,3 @@ func TestPredictInputUnmarshal(t *testing.T) {
 		})
 	}
 }
-
