@@ -244,10 +244,14 @@ type ModelInfo struct {
 	Name, Checkpoint string
 	Config           weights.Config
 	MaxInputTokens   int
+	MaxBatchTokens   int // the padded token budget of one forward pass
 	DefaultPooling   encoder.Pooling
 	HasPooler        bool
 	DType            encoder.DType
 	Heads            []HeadInfo
+	// OwnHead names the served checkpoint's own head (a *ForSequenceClassification model), if
+	// it is loaded.
+	OwnHead string
 }
 
 // HeadInfo describes one classification head.
@@ -270,6 +274,7 @@ func (c *Core) Model() (ModelInfo, error) {
 		Checkpoint:     enc.CheckpointID(),
 		Config:         enc.Config(),
 		MaxInputTokens: m.maxInputTokens,
+		MaxBatchTokens: m.maxBatchTokens,
 		DefaultPooling: c.opts.DefaultPooling,
 		HasPooler:      enc.HasPooler(),
 		DType:          enc.DType(),
@@ -277,6 +282,9 @@ func (c *Core) Model() (ModelInfo, error) {
 	}
 	for _, name := range m.headNames {
 		info.Heads = append(info.Heads, headInfo(m.heads[name]))
+	}
+	if _, ok := m.heads[m.ownHead]; ok {
+		info.OwnHead = m.ownHead
 	}
 	return info, nil
 }

@@ -32,6 +32,7 @@ import (
 //	@Failure		429		{object}	api.ErrorResponse	"overloaded: the queue has no room (see Retry-After)"
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet or shutting down"
 //	@Failure		504		{object}	api.ErrorResponse	"the request took longer than the request timeout"
+//	@Security		APIKey
 //	@Router			/v1/classify [post]
 func (s *Server) handleClassify(c *gin.Context) {
 	s.serveInference(c, func(ctx context.Context, res *inference.Reservation) (int, any, *inference.Stats, error) {
@@ -86,6 +87,7 @@ func (s *Server) handleClassify(c *gin.Context) {
 //	@Failure		429		{object}	api.ErrorResponse	"overloaded: the queue has no room (see Retry-After)"
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet or shutting down"
 //	@Failure		504		{object}	api.ErrorResponse	"the request took longer than the request timeout"
+//	@Security		APIKey
 //	@Router			/v1/rerank [post]
 func (s *Server) handleRerank(c *gin.Context) {
 	s.serveInference(c, func(ctx context.Context, res *inference.Reservation) (int, any, *inference.Stats, error) {
@@ -140,6 +142,7 @@ func (s *Server) handleRerank(c *gin.Context) {
 //	@Failure		429		{object}	api.ErrorResponse	"overloaded: the queue has no room (see Retry-After)"
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet or shutting down"
 //	@Failure		504		{object}	api.ErrorResponse	"the request took longer than the request timeout"
+//	@Security		APIKey
 //	@Router			/v1/zero-shot [post]
 func (s *Server) handleZeroShot(c *gin.Context) {
 	s.serveInference(c, func(ctx context.Context, res *inference.Reservation) (int, any, *inference.Stats, error) {

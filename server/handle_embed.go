@@ -28,6 +28,7 @@ import (
 //	@Failure		429		{object}	api.ErrorResponse	"overloaded: the queue has no room (see Retry-After)"
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet or shutting down"
 //	@Failure		504		{object}	api.ErrorResponse	"the request took longer than the request timeout"
+//	@Security		APIKey
 //	@Router			/v1/embed [post]
 func (s *Server) handleEmbed(c *gin.Context) {
 	s.serveInference(c, func(ctx context.Context, res *inference.Reservation) (int, any, *inference.Stats, error) {

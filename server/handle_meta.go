@@ -17,6 +17,7 @@ import (
 //	@Produce		json
 //	@Success		200	{object}	api.ModelsResponse
 //	@Failure		503	{object}	api.ErrorResponse	"model not loaded yet"
+//	@Security		APIKey
 //	@Router			/v1/models [get]
 func (s *Server) handleModels(c *gin.Context) {
 	m, err := s.core.Model()

@@ -24,6 +24,7 @@ import (
 //	@Failure		415		{object}	api.ErrorResponse	"Content-Type not JSON, or a Content-Encoding"
 //	@Failure		413		{object}	api.ErrorResponse	"body over the payload limit or too many inputs"
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet"
+//	@Security		APIKey
 //	@Router			/v1/tokenize [post]
 func (s *Server) handleTokenize(c *gin.Context) {
 	if err := s.core.Ready(); err != nil {
@@ -57,6 +58,7 @@ func (s *Server) handleTokenize(c *gin.Context) {
 //	@Failure		415		{object}	api.ErrorResponse	"Content-Type not JSON, or a Content-Encoding"
 //	@Failure		413		{object}	api.ErrorResponse	"body over the payload limit or too many sequences"
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet"
+//	@Security		APIKey
 //	@Router			/v1/decode [post]
 func (s *Server) handleDecode(c *gin.Context) {
 	if err := s.core.Ready(); err != nil {

@@ -173,9 +173,13 @@ func (s *Server) fail(c *gin.Context, err *Error) {
 		// closes, so that the client reads this answer instead of a reset.
 		c.Header("Connection", "close")
 	}
-	if openAIPaths[c.Request.URL.Path] {
+	switch route := c.FullPath(); {
+	case openAIPaths[route]:
 		s.respond(c, err.Status, openAIError(err))
-	} else {
+	case teiPaths[route]:
+		status, body := teiError(err)
+		s.respond(c, status, body)
+	default:
 		s.respond(c, err.Status, err.Body())
 	}
 	c.Abort()

@@ -32,7 +32,9 @@ var openAIPaths = map[string]bool{"/v1/embeddings": true, "/embeddings": true}
 //	@Failure		413		{object}	openai.ErrorResponse	"too many inputs or tokens"
 //	@Failure		429		{object}	openai.ErrorResponse	"overloaded (see Retry-After)"
 //	@Failure		503		{object}	openai.ErrorResponse	"model not loaded yet or shutting down"
+//	@Security		APIKey
 //	@Router			/v1/embeddings [post]
+//	@Router			/embeddings [post]
 func (s *Server) handleOpenAIEmbeddings(c *gin.Context) {
 	s.serveInference(c, func(ctx context.Context, res *inference.Reservation) (int, any, *inference.Stats, error) {
 		var req openai.EmbeddingsRequest

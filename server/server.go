@@ -49,6 +49,17 @@ type Options struct {
 	MaxRequestTokens int
 	// Timeouts bound the time connections and requests may take.
 	Timeouts Timeouts
+	// APIKeys, when any are set, are the Bearer tokens the inference routes (native, TEI and
+	// OpenAI) require; probes, metrics and docs stay open, and /admin has its own token.
+	APIKeys []string
+	// CORSAllowOrigins are the browser origins allowed to call the API ("*": any; none: no
+	// CORS headers).
+	CORSAllowOrigins []string
+	// DefaultHead names the head that classification requests naming none use (TEI's
+	// /predict and /rerank name none); see inference.Options.DefaultHead.
+	DefaultHead string
+	// Version is reported by GET /info.
+	Version string
 }
 
 // Timeouts bound connections and requests, so that slow or absent clients cannot hold
@@ -136,7 +147,7 @@ func New(opts Options) (*Server, error) {
 		})
 	core, err := inference.New(inference.Options{
 		MaxClientBatch: opts.MaxClientBatch, MaxRequestTokens: opts.MaxRequestTokens,
-		DefaultPooling: opts.DefaultPooling, CacheBytes: opts.CacheBytes, Sources: opts.Admin.Sources,
+		DefaultPooling: opts.DefaultPooling, DefaultHead: opts.DefaultHead, CacheBytes: opts.CacheBytes, Sources: opts.Admin.Sources,
 		Observer: s.metrics, Logger: opts.Logger,
 	})
 	if err != nil {

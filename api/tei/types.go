@@ -183,7 +183,7 @@ type Info struct {
 	MaxConcurrentRequests int       `json:"max_concurrent_requests" example:"512"`
 	MaxInputLength        int       `json:"max_input_length" example:"512"`
 	MaxBatchTokens        int       `json:"max_batch_tokens" example:"16384"`
-	MaxBatchRequests      *int      `json:"max_batch_requests" example:"null"`
+	MaxBatchRequests      *int      `json:"max_batch_requests"`
 	MaxClientBatchSize    int       `json:"max_client_batch_size" example:"64"`
 	AutoTruncate          bool      `json:"auto_truncate" example:"true"`
 	TokenizationWorkers   int       `json:"tokenization_workers" example:"2"`
