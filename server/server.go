@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -120,7 +121,10 @@ type Server struct {
 	active    refcount.Counter // requests admitted by the gate; retired (drained) on shutdown
 	reading   bodyReads        // request bodies being read, cut on shutdown
 	inference chan struct{}    // one token per embed/classify request in progress (MaxConcurrentRequests)
-	started   time.Time        // the OpenAI model listing's "created"
+	// lastArrival is when the last request reached the gate (Unix ns): shutdown waits for
+	// arrivals to stop before it closes idle connections.
+	lastArrival atomic.Int64
+	started     time.Time // the OpenAI model listing's "created"
 }
 
 // New builds a Server with its router and its core; it serves 503 not_ready until Load succeeds.
