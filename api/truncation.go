@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -38,23 +37,7 @@ type HeadNames []string
 
 // UnmarshalJSON accepts a string or a list of strings; a null element is an error.
 func (h *HeadNames) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case isNull(b):
-		*h = nil
-		return nil
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*h = HeadNames{s}
-		return nil
-	}
-	list, err := stringList(b, "heads")
-	if err != nil {
-		return fmt.Errorf("heads must be a head name, \"*\" or a list of names: %w", err)
-	}
+	list, _, err := stringOrList(b, "heads")
 	*h = list
-	return nil
+	return err
 }

@@ -27,22 +27,14 @@ import (
 //	@Security		APIKey
 //	@Router			/v1/tokenize [post]
 func (s *Server) handleTokenize(c *gin.Context) {
-	if err := s.core.Ready(); err != nil {
-		s.fail(c, httpError(err))
-		return
-	}
-	var req api.TokenizeRequest
-	if e := bind(c, &req); e != nil {
-		s.fail(c, e)
-		return
-	}
-	inputs := pairInputs(req.Inputs)
-	toks, err := s.core.Tokenize(inputs, boolOr(req.AddSpecialTokens, true))
-	if err != nil {
-		s.fail(c, httpError(err))
-		return
-	}
-	s.respond(c, http.StatusOK, api.TokenizeResponse{Tokens: apiTokens(toks, inputs)})
+	serveTokenizer(s, c, bind, func(req *api.TokenizeRequest) (any, error) {
+		inputs := pairInputs(req.Inputs)
+		toks, err := s.core.Tokenize(inputs, boolOr(req.AddSpecialTokens, true))
+		if err != nil {
+			return nil, err
+		}
+		return api.TokenizeResponse{Tokens: apiTokens(toks, inputs)}, nil
+	})
 }
 
 // handleDecode answers POST /v1/decode.
@@ -61,19 +53,33 @@ func (s *Server) handleTokenize(c *gin.Context) {
 //	@Security		APIKey
 //	@Router			/v1/decode [post]
 func (s *Server) handleDecode(c *gin.Context) {
+	serveTokenizer(s, c, bind, func(req *api.DecodeRequest) (any, error) {
+		texts, err := s.core.Decode(req.IDs, boolOr(req.SkipSpecialTokens, true))
+		if err != nil {
+			return nil, err
+		}
+		return api.DecodeResponse{Texts: texts}, nil
+	})
+}
+
+// serveTokenizer runs a tokenizer route (tokenize, decode), which costs no forward pass and
+// so no admission: a request sent before the model is loaded is refused before its body is
+// read, then the body is bound into a Req with bindFn (strict or lenient), and answer's
+// result or error is written.
+func serveTokenizer[Req any](s *Server, c *gin.Context, bindFn func(*gin.Context, any) *Error, answer func(*Req) (any, error)) {
 	if err := s.core.Ready(); err != nil {
 		s.fail(c, httpError(err))
 		return
 	}
-	var req api.DecodeRequest
-	if e := bind(c, &req); e != nil {
+	var req Req
+	if e := bindFn(c, &req); e != nil {
 		s.fail(c, e)
 		return
 	}
-	texts, err := s.core.Decode(req.IDs, boolOr(req.SkipSpecialTokens, true))
+	out, err := answer(&req)
 	if err != nil {
 		s.fail(c, httpError(err))
 		return
 	}
-	s.respond(c, http.StatusOK, api.DecodeResponse{Texts: texts})
+	s.respond(c, http.StatusOK, out)
 }

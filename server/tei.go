@@ -333,29 +333,20 @@ func cosine(a, b []float32) float32 {
 //	@Security		APIKey
 //	@Router			/tokenize [post]
 func (s *Server) handleTEITokenize(c *gin.Context) {
-	if err := s.core.Ready(); err != nil {
-		s.fail(c, httpError(err))
-		return
-	}
-	var req tei.TokenizeRequest
-	if e := bindLenient(c, &req); e != nil {
-		s.fail(c, e)
-		return
-	}
-	if req.PromptName != nil {
-		s.fail(c, errPromptName)
-		return
-	}
-	toks, err := s.core.Tokenize(inference.TextInputs(req.Inputs), boolOr(req.AddSpecialTokens, true))
-	if err != nil {
-		s.fail(c, httpError(err))
-		return
-	}
-	out := make([][]tei.SimpleToken, len(toks))
-	for i, seq := range toks {
-		out[i] = simpleTokens(req.Inputs[i], seq)
-	}
-	s.respond(c, http.StatusOK, out)
+	serveTokenizer(s, c, bindLenient, func(req *tei.TokenizeRequest) (any, error) {
+		if req.PromptName != nil {
+			return nil, errPromptName
+		}
+		toks, err := s.core.Tokenize(inference.TextInputs(req.Inputs), boolOr(req.AddSpecialTokens, true))
+		if err != nil {
+			return nil, err
+		}
+		out := make([][]tei.SimpleToken, len(toks))
+		for i, seq := range toks {
+			out[i] = simpleTokens(req.Inputs[i], seq)
+		}
+		return out, nil
+	})
 }
 
 // simpleTokens renders one input's tokens as TEI does: the tokens the template adds are special,
@@ -396,21 +387,9 @@ func simpleTokens(input string, toks []inference.Token) []tei.SimpleToken {
 //	@Security		APIKey
 //	@Router			/decode [post]
 func (s *Server) handleTEIDecode(c *gin.Context) {
-	if err := s.core.Ready(); err != nil {
-		s.fail(c, httpError(err))
-		return
-	}
-	var req tei.DecodeRequest
-	if e := bindLenient(c, &req); e != nil {
-		s.fail(c, e)
-		return
-	}
-	texts, err := s.core.Decode(req.IDs, boolOr(req.SkipSpecialTokens, true))
-	if err != nil {
-		s.fail(c, httpError(err))
-		return
-	}
-	s.respond(c, http.StatusOK, texts)
+	serveTokenizer(s, c, bindLenient, func(req *tei.DecodeRequest) (any, error) {
+		return s.core.Decode(req.IDs, boolOr(req.SkipSpecialTokens, true))
+	})
 }
 
 // handleTEIInfo answers GET /info.
@@ -480,12 +459,8 @@ func teiDType(d string) string {
 //	@Failure	503	{object}	tei.ErrorResponse	"unhealthy: loading or shutting down"
 //	@Router		/health [get]
 func (s *Server) handleTEIHealth(c *gin.Context) {
-	if s.active.IsRetired() {
-		s.fail(c, errorf(http.StatusServiceUnavailable, CodeShuttingDown, "unhealthy: the server is shutting down"))
-		return
-	}
-	if err := s.core.Ready(); err != nil {
-		s.fail(c, httpError(err))
+	if e := s.readiness(); e != nil {
+		s.fail(c, e)
 		return
 	}
 	c.Status(http.StatusOK)
