@@ -175,9 +175,17 @@ func (c *Core) runJobs(ctx context.Context, m *served, r *Reservation, jobs []*j
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
+	// Only the job on the reserved lane uses the reservation (submit clears it), so the jobs
+	// running side by side share nothing; decided before any of them starts.
+	reserved := make([]*Reservation, len(jobs))
+	for i, j := range jobs {
+		if r.holds(j.lane) {
+			reserved[i] = r
+		}
+	}
 	for i, j := range jobs {
 		wg.Go(func() {
-			results[i], errs[i] = c.run(ctx, m, r, j.lane, inputs, trunc, j.products, j.rows)
+			results[i], errs[i] = c.run(ctx, m, reserved[i], j.lane, inputs, trunc, j.products, j.rows)
 			if errs[i] != nil {
 				cancel(errs[i]) // the other lanes' work is wasted now
 			}

@@ -193,6 +193,26 @@ func TestSeveralHeadsShareOnePass(t *testing.T) {
 		}
 		check(t, r.Heads, "sentiment", "nli", "finetuned")
 	})
+	t.Run("embed and classify on two encoders", func(t *testing.T) {
+		// The request's queue reservation is on the main encoder; the finetuned head's pass
+		// runs beside it on its own.
+		before := forwardPasses(t, s)
+		var both struct {
+			Classifications map[string]headScoresJSON `json:"classifications"`
+		}
+		call(t, h, "/v1/embed", map[string]any{"inputs": texts[:1], "classify": "*"}, 200, &both)
+		if n := forwardPasses(t, s) - before; n != 2 {
+			t.Errorf("%d forward passes, want 2", n)
+		}
+		if len(both.Classifications) != 3 {
+			t.Fatalf("classifications %+v", both.Classifications)
+		}
+		for head, got := range both.Classifications {
+			if d := scoreDiff(got.Results[0], separate[head].Results[0]); d > 1e-6 || got.Checkpoint != separate[head].Checkpoint {
+				t.Errorf("head %s differs by %g from a separate request", head, d)
+			}
+		}
+	})
 	t.Run("embed and classify", func(t *testing.T) {
 		var alone embedResp
 		call(t, h, "/v1/embed", map[string]any{"inputs": plain}, 200, &alone)
