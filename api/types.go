@@ -239,6 +239,9 @@ type ModelInfo struct {
 	// The precision of the encoder's linear layers: float32, or bf16 (--dtype).
 	DType string     `json:"dtype" example:"float32"`
 	Heads []HeadInfo `json:"heads"`
+	// The head that requests naming none use (--default-head, else the served model's own
+	// head, else the only head); absent when there is none.
+	DefaultHead string `json:"default_head,omitempty" example:"sentiment"`
 }
 
 // HeadInfo describes one classification head.

@@ -2455,6 +2455,11 @@ const docTemplate = `{
                     "type": "string",
                     "example": "sha256:3f2a9c0d17be"
                 },
+                "default_head": {
+                    "description": "The head that requests naming none use (--default-head, else the served model's own\nhead, else the only head); absent when there is none.",
+                    "type": "string",
+                    "example": "sentiment"
+                },
                 "default_pooling": {
                     "type": "string",
                     "example": "mean"

@@ -140,6 +140,10 @@ func (c *Core) Load(ctx context.Context, cfg ModelConfig) error {
 		m.close(ctx)
 		return fmt.Errorf("load model: default pooling is pooler but %s has no pooler weights", cfg.Dir)
 	}
+	if h := c.opts.DefaultHead; h != "" && m.heads[h] == nil {
+		m.close(ctx)
+		return fmt.Errorf("load model: the default head %q is not loaded (heads: %s)", Clip(h), headList(m.headNames))
+	}
 	if !c.model.CompareAndSwap(nil, m) {
 		m.close(ctx)
 		return fmt.Errorf("load model: a model is already loaded")

@@ -209,3 +209,19 @@ func TestLoadRefusesNonFiniteCheckpoint(t *testing.T) {
 		t.Error("ready after a refused load")
 	}
 }
+
+// --default-head must name a loaded head: a typo stops the start instead of failing every
+// request that names none.
+func TestLoadRefusesAnUnknownDefaultHead(t *testing.T) {
+	c, err := New(Options{Logger: quietLogger(), DefaultHead: "sentimnet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Load(t.Context(), ModelConfig{Dir: sentimentDir})
+	if err == nil || !strings.Contains(err.Error(), "sentimnet") || !strings.Contains(err.Error(), "tiny-roberta-sentiment") {
+		t.Errorf("Load: %v, want an error naming the unknown default head and the loaded ones", err)
+	}
+	if c.Ready() == nil {
+		t.Error("ready after a refused load")
+	}
+}

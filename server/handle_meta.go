@@ -42,6 +42,9 @@ func (s *Server) handleModels(c *gin.Context) {
 	for i, h := range m.Heads {
 		info.Heads[i] = api.HeadInfo(h)
 	}
+	if h, err := s.core.DefaultHead(); err == nil {
+		info.DefaultHead = h.Name
+	}
 	s.respond(c, http.StatusOK, api.ModelsResponse{Models: []api.ModelInfo{info}, Object: "list",
 		Data: []api.OpenAIModel{{ID: m.Name, Object: "model", Created: s.started.Unix(), OwnedBy: "coldserve"}}})
 }

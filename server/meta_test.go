@@ -28,6 +28,7 @@ func TestModelsHealthAndReadiness(t *testing.T) {
 				ProblemType string   `json:"problem_type"`
 				Checkpoint  string   `json:"checkpoint"`
 			} `json:"heads"`
+			DefaultHead string `json:"default_head"`
 		} `json:"models"`
 	}
 	call(t, h, "/v1/models", nil, 200, &models)
@@ -43,6 +44,9 @@ func TestModelsHealthAndReadiness(t *testing.T) {
 	if len(m.Heads) != 1 || m.Heads[0].Name != "senti" || strings.Join(m.Heads[0].Labels, ",") != "negative,neutral,positive" ||
 		m.Heads[0].Checkpoint != m.Checkpoint || m.Heads[0].ProblemType != "single_label_classification" {
 		t.Errorf("heads %+v", m.Heads)
+	}
+	if m.DefaultHead != "senti" {
+		t.Errorf("default head %q, want the model's own head", m.DefaultHead)
 	}
 	// The default pooling applies when a request names none.
 	var emb embedResp
