@@ -38,7 +38,7 @@ var layers = map[string][]string{
 	"rollout": {"checkpoint", "inference", "weights"},
 	// Test fixtures shared by the inference and server tests (imported only from _test files).
 	"internal/fixture": {"encoder", "weights"},
-	"server":           {"api", "api/openai", "api/tei", "checkpoint", "docs", "encoder", "engine", "hub", "inference", "internal/refcount", "tokenizer", "weights"},
+	"server":           {"api", "api/openai", "api/tei", "checkpoint", "docs", "encoder", "engine", "hub", "inference", "internal/refcount", "rollout", "tokenizer", "weights"},
 }
 
 // computeOnly are the packages below the front ends: they never speak HTTP, so the same core

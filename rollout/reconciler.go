@@ -66,6 +66,7 @@ type Reconciler struct {
 	content  version // the file content read last
 	fileErr  string  // the file's error at the last poll, to log each new one once
 	handled  target  // the target last served, held, or found served (zero: none)
+	held     bool    // handled was held by the drift gate
 	failures int     // rejections in a row of the current content
 	retryAt  time.Time
 }
@@ -142,7 +143,8 @@ func (r *Reconciler) Run(ctx context.Context, core Core) {
 }
 
 // poll reads the file, resolves its source and, when that names a target not yet handled and
-// not served, swaps it in through the core: load, validate, probe, drift gate.
+// not served, swaps it in through the core: load, validate, probe, drift gate. Each outcome is
+// published in one status update, so a reader never sees a new declaration with an old state.
 func (r *Reconciler) poll(ctx context.Context, core Core) {
 	decl, v, err := read(r.opts.File)
 	if v != r.content { // a new file content: a new declaration, tried at once
@@ -153,70 +155,66 @@ func (r *Reconciler) poll(ctx context.Context, core Core) {
 		return
 	}
 	r.fileErr = ""
+	seen := func(s *Status) { s.Declared, s.Version, s.FileError = &decl, v.String(), "" }
 	served, _, err := core.History()
-	r.update(func(s *Status) {
-		s.Declared, s.Version, s.FileError, s.Served = &decl, v.String(), "", served
-	})
 	if err != nil { // the model is still loading
-		r.setState(StatePending, false)
+		r.publish(StatePending, false, seen)
 		return
 	}
+	seen = also(seen, func(s *Status) { s.Served = served })
 	if time.Now().Before(r.retryAt) { // backing off after a rejection of this content
+		r.publish(StateRejected, false, seen)
 		return
 	}
 	start := time.Now()
 	res, err := r.opts.Sources.Resolve(ctx, decl.Source, decl.Revision)
 	if err != nil {
 		if ctx.Err() == nil {
-			r.reject(decl, v, start, err)
+			r.reject(decl, v, start, err, also(seen, func(s *Status) { s.Commit, s.Dir = "", "" }))
 		}
 		return
 	}
+	seen = also(seen, func(s *Status) { s.Commit, s.Dir = res.Commit, res.Dir })
 	tgt := target{content: v, dir: res.Dir}
-	converged := serves(served, res.Dir, decl)
-	r.update(func(s *Status) { s.Commit, s.Dir = res.Commit, res.Dir })
 	switch {
-	case converged:
-		r.settle(tgt)
-		r.setState(StateConverged, true)
-		return
+	case serves(served, res.Dir, decl):
+		r.settle(tgt, false)
+		r.publish(StateConverged, true, seen)
+	case tgt == r.handled && r.held:
+		r.publish(StateHeld, false, seen)
 	case tgt == r.handled:
-		// Served or held before, and the served checkpoint has not moved back: held stays held;
-		// otherwise an admin change replaced it, and it wins until the declaration changes.
-		if st := r.Status().State; st != StateHeld {
-			r.setState(StateOverridden, false)
-		}
-		return
+		// Served before, and an admin change replaced it since: the operator's explicit change
+		// wins until the declaration changes.
+		r.publish(StateOverridden, false, seen)
+	default:
+		r.swap(ctx, core, decl, v, tgt, start, seen)
 	}
-	r.swap(ctx, core, decl, v, tgt, start)
 }
 
-// swap asks the core to serve decl and records the outcome.
-func (r *Reconciler) swap(ctx context.Context, core Core, decl Declaration, v version, tgt target, start time.Time) {
+// swap asks the core to serve decl and publishes the outcome with seen.
+func (r *Reconciler) swap(ctx context.Context, core Core, decl Declaration, v version, tgt target, start time.Time, seen func(*Status)) {
 	act, err := core.Swap(ctx, inference.SwapRequest{
 		Source: decl.Source, Revision: decl.Revision, SHA256: decl.SHA256,
 		AllowGeometryChange: decl.AllowGeometryChange, MinCosine: decl.MinCosine,
 		Caller: inference.Caller{RequestID: "checkpoint-file@" + v.String()},
 	})
+	attempt := Attempt{At: start, Seconds: time.Since(start).Seconds(), Declaration: decl, Version: v.String()}
 	var held *inference.DriftError
 	switch {
 	case err == nil:
-		r.settle(tgt)
+		r.settle(tgt, false)
+		attempt.Result, attempt.Checkpoint, attempt.Drift = ResultOK, &act.Checkpoint, &act.Drift
 		// A moving revision may have advanced between the poll's resolve and the swap's: then
 		// the next poll finds the newer commit and swaps again.
-		converged := serves(act.Checkpoint, tgt.dir, decl)
-		r.record(Attempt{At: start, Seconds: time.Since(start).Seconds(), Declaration: decl, Version: v.String(),
-			Result: ResultOK, Checkpoint: &act.Checkpoint, Drift: &act.Drift})
-		r.update(func(s *Status) { s.Served = act.Checkpoint })
-		r.setState(StateConverged, converged)
+		r.publish(StateConverged, serves(act.Checkpoint, tgt.dir, decl), also(seen, r.record(attempt),
+			func(s *Status) { s.Served = act.Checkpoint }))
 		r.log.Info("declared checkpoint served", "source", decl.Source, "revision", decl.Revision,
 			"checkpoint", act.Checkpoint.ID, "commit", act.Checkpoint.Commit, "version", v.String(),
-			"drift_min_cosine", act.Drift.Min, "seconds", time.Since(start).Seconds())
+			"drift_min_cosine", act.Drift.Min, "seconds", attempt.Seconds)
 	case errors.As(err, &held):
-		r.settle(tgt)
-		r.record(Attempt{At: start, Seconds: time.Since(start).Seconds(), Declaration: decl, Version: v.String(),
-			Result: ResultHeld, Reason: err.Error(), Checkpoint: &held.Candidate, Drift: &held.Drift})
-		r.setState(StateHeld, false)
+		r.settle(tgt, true)
+		attempt.Result, attempt.Reason, attempt.Checkpoint, attempt.Drift = ResultHeld, err.Error(), &held.Candidate, &held.Drift
+		r.publish(StateHeld, false, also(seen, r.record(attempt)))
 		r.log.Warn("declared checkpoint held by its drift gate; still serving the current one", "source", decl.Source,
 			"revision", decl.Revision, "checkpoint", held.Candidate.ID, "drift_min_cosine", held.Drift.Min,
 			"min_cosine", held.MinCosine, "version", v.String())
@@ -224,33 +222,31 @@ func (r *Reconciler) swap(ctx context.Context, core Core, decl Declaration, v ve
 		// Shutting down: not the candidate's fault.
 	case errors.Is(err, inference.ErrBusy), errors.Is(err, inference.ErrNotReady), errors.Is(err, inference.ErrShuttingDown):
 		// An admin change holds the core, or it closes: try again at the next poll.
-		r.setState(StatePending, false)
+		r.publish(StatePending, false, seen)
 	default:
-		r.reject(decl, v, start, err)
+		r.reject(decl, v, start, err, seen)
 	}
 }
 
 // reject records a failed attempt and schedules the retry: Backoff, doubling with each
 // rejection of the same content in a row, up to MaxBackoff.
-func (r *Reconciler) reject(decl Declaration, v version, start time.Time, err error) {
+func (r *Reconciler) reject(decl Declaration, v version, start time.Time, err error, seen func(*Status)) {
 	r.failures++
 	wait := MaxBackoff
 	if shift := r.failures - 1; shift < 20 && r.opts.Backoff<<shift < MaxBackoff {
 		wait = r.opts.Backoff << shift
 	}
 	r.retryAt = time.Now().Add(wait)
-	r.record(Attempt{At: start, Seconds: time.Since(start).Seconds(), Declaration: decl, Version: v.String(),
-		Result: ResultRejected, Reason: err.Error()})
-	r.update(func(s *Status) { s.RetryAt = r.retryAt })
-	r.setState(StateRejected, false)
+	attempt := Attempt{At: start, Seconds: time.Since(start).Seconds(), Declaration: decl, Version: v.String(),
+		Result: ResultRejected, Reason: err.Error()}
+	r.publish(StateRejected, false, also(seen, r.record(attempt)))
 	r.log.Warn("declared checkpoint rejected; still serving the current one", "source", decl.Source,
 		"revision", decl.Revision, "version", v.String(), "reason", err.Error(), "retry_in", wait.String())
 }
 
 // settle marks tgt handled (served, found served, or held): no retry waits for it.
-func (r *Reconciler) settle(tgt target) {
-	r.handled, r.failures, r.retryAt = tgt, 0, time.Time{}
-	r.update(func(s *Status) { s.RetryAt = time.Time{} })
+func (r *Reconciler) settle(tgt target, held bool) {
+	r.handled, r.held, r.failures, r.retryAt = tgt, held, 0, time.Time{}
 }
 
 // invalid reports a file that cannot be read or parsed, logging each new error once.
@@ -259,23 +255,35 @@ func (r *Reconciler) invalid(err error) {
 		r.fileErr = msg
 		r.log.Error("checkpoint file unusable; still serving the current checkpoint", "err", msg)
 	}
-	r.update(func(s *Status) { s.Declared, s.FileError = nil, err.Error() })
-	r.setState(StateInvalid, false)
+	r.publish(StateInvalid, false, func(s *Status) { s.Declared, s.FileError, s.Commit, s.Dir = nil, err.Error(), "", "" })
 }
 
-// record keeps a finished attempt and counts it.
-func (r *Reconciler) record(a Attempt) {
+// record counts a finished attempt and returns the status change that keeps it.
+func (r *Reconciler) record(a Attempt) func(*Status) {
 	r.metrics.swaps.WithLabelValues(a.Result).Inc()
-	r.update(func(s *Status) { s.LastAttempt = &a })
+	return func(s *Status) { s.LastAttempt = &a }
 }
 
-// setState sets the state and the converged gauge.
-func (r *Reconciler) setState(state string, converged bool) {
-	r.update(func(s *Status) { s.State, s.Converged = state, converged })
+// publish applies change and sets the state in one status update, and sets the converged
+// gauge. RetryAt is the loop's.
+func (r *Reconciler) publish(state string, converged bool, change func(*Status)) {
+	r.update(func(s *Status) {
+		change(s)
+		s.State, s.Converged, s.RetryAt = state, converged, r.retryAt
+	})
 	if converged {
 		r.metrics.converged.Set(1)
 	} else {
 		r.metrics.converged.Set(0)
+	}
+}
+
+// also chains status changes.
+func also(changes ...func(*Status)) func(*Status) {
+	return func(s *Status) {
+		for _, c := range changes {
+			c(s)
+		}
 	}
 }
 
