@@ -148,10 +148,23 @@ func (f *fleet) run(t *testing.T) {
 	synctest.Wait()
 }
 
+// startFleet is newFleet, run.
+func startFleet(t *testing.T, declaration string) *fleet {
+	f := newFleet(t, declaration)
+	f.run(t)
+	return f
+}
+
 // polls lets n poll intervals pass.
 func polls(n int) {
 	time.Sleep(time.Duration(n) * poll)
 	synctest.Wait()
+}
+
+// declare writes a new declaration and lets one poll interval pass.
+func (f *fleet) declare(t *testing.T, doc string) {
+	f.cm.Write(t, doc)
+	polls(1)
 }
 
 // check asserts the state, the served directory, the swaps asked of the core so far and the
@@ -183,15 +196,13 @@ func (f *fleet) check(t *testing.T, state, served string, swaps int, results map
 // poll; writing the same content again changes nothing.
 func TestConvergesOnChange(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFleet(t, "source: a\n")
-		f.run(t)
+		f := startFleet(t, "source: a\n")
 		f.check(t, StateConverged, "a", 0, nil)
 		if st := f.r.Status(); st.Dir != filepath.Join(f.root, "a") || st.LastAttempt != nil {
 			t.Errorf("status %+v", st)
 		}
 
-		f.cm.Write(t, "source: b\n")
-		polls(1)
+		f.declare(t, "source: b\n")
 		f.check(t, StateConverged, "b", 1, map[string]float64{ResultOK: 1})
 		st := f.r.Status()
 		a := st.LastAttempt
@@ -213,10 +224,8 @@ func TestConvergesOnChange(t *testing.T) {
 // checkpoint serves, and the same declaration is not tried again.
 func TestHeldByDriftGate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFleet(t, "source: a\n")
-		f.run(t)
-		f.cm.Write(t, "source: drifted\nrevision: v2\nsha256: sha256:0123456789ab\nmin_cosine: 0.9\nallow_geometry_change: true\n")
-		polls(1)
+		f := startFleet(t, "source: a\n")
+		f.declare(t, "source: drifted\nrevision: v2\nsha256: sha256:0123456789ab\nmin_cosine: 0.9\nallow_geometry_change: true\n")
 		f.check(t, StateHeld, "a", 1, map[string]float64{ResultHeld: 1})
 		req := f.core.swaps[0]
 		if req.Source != "drifted" || req.Revision != "v2" || req.SHA256 != "sha256:0123456789ab" || req.MinCosine == nil ||
@@ -230,8 +239,7 @@ func TestHeldByDriftGate(t *testing.T) {
 		polls(100)
 		f.check(t, StateHeld, "a", 1, map[string]float64{ResultHeld: 1})
 
-		f.cm.Write(t, "source: drifted\n") // no gate: accepted on purpose
-		polls(1)
+		f.declare(t, "source: drifted\n") // no gate: accepted on purpose
 		f.check(t, StateConverged, "drifted", 2, map[string]float64{ResultHeld: 1, ResultOK: 1})
 	})
 }
@@ -240,10 +248,8 @@ func TestHeldByDriftGate(t *testing.T) {
 // doubles, not at every poll; a change of the file is tried at once.
 func TestRejectedBacksOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFleet(t, "source: a\n")
-		f.run(t)
-		f.cm.Write(t, "source: broken\n")
-		polls(1)
+		f := startFleet(t, "source: a\n")
+		f.declare(t, "source: broken\n")
 		f.check(t, StateRejected, "a", 1, map[string]float64{ResultRejected: 1})
 		st := f.r.Status()
 		if !strings.Contains(st.LastAttempt.Reason, "truncated") || !st.RetryAt.Equal(time.Now().Add(DefaultBackoff)) {
@@ -257,8 +263,7 @@ func TestRejectedBacksOff(t *testing.T) {
 			f.check(t, StateRejected, "a", 2+i, map[string]float64{ResultRejected: float64(2 + i)})
 		}
 
-		f.cm.Write(t, "source: b\n")
-		polls(1)
+		f.declare(t, "source: b\n")
 		f.check(t, StateConverged, "b", 5, map[string]float64{ResultRejected: 4, ResultOK: 1})
 		if st := f.r.Status(); !st.RetryAt.IsZero() {
 			t.Errorf("a retry is still scheduled after converging: %v", st.RetryAt)
@@ -269,10 +274,8 @@ func TestRejectedBacksOff(t *testing.T) {
 // A source outside the roots is refused by the resolver's rules, as an admin request would be.
 func TestForbiddenSourceRejected(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFleet(t, "source: a\n")
-		f.run(t)
-		f.cm.Write(t, "source: /etc\n")
-		polls(1)
+		f := startFleet(t, "source: a\n")
+		f.declare(t, "source: /etc\n")
 		f.check(t, StateRejected, "a", 0, map[string]float64{ResultRejected: 1})
 		if r := f.r.Status().LastAttempt.Reason; !strings.Contains(r, "checkpoint-root") {
 			t.Errorf("reason %q", r)
@@ -283,14 +286,12 @@ func TestForbiddenSourceRejected(t *testing.T) {
 // An admin swap away from the declaration wins until the declaration changes.
 func TestAdminChangeWinsUntilFileChanges(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFleet(t, "source: a\n")
-		f.run(t)
+		f := startFleet(t, "source: a\n")
 		f.core.adminSwap(filepath.Join(f.root, "b"))
 		polls(5)
 		f.check(t, StateOverridden, "b", 0, nil)
 
-		f.cm.Write(t, "# rolled out again\nsource: a\n")
-		polls(1)
+		f.declare(t, "# rolled out again\nsource: a\n")
 		f.check(t, StateConverged, "a", 1, map[string]float64{ResultOK: 1})
 	})
 }
@@ -298,11 +299,9 @@ func TestAdminChangeWinsUntilFileChanges(t *testing.T) {
 // A file that cannot be read or parsed is reported; the served checkpoint stays.
 func TestInvalidFileKeepsServing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newFleet(t, "source: a\n")
-		f.run(t)
+		f := startFleet(t, "source: a\n")
 		for _, doc := range []string{"source: b\nmin_cosine: 2\n", "sourc: b\n"} {
-			f.cm.Write(t, doc)
-			polls(1)
+			f.declare(t, doc)
 			f.check(t, StateInvalid, "a", 0, nil)
 			if st := f.r.Status(); st.Declared != nil || st.FileError == "" {
 				t.Errorf("%q: status %+v", doc, st)
@@ -316,8 +315,7 @@ func TestInvalidFileKeepsServing(t *testing.T) {
 		if err := os.Symlink(filepath.Join("..data", f.cm.Key), f.cm.Path()); err != nil {
 			t.Fatal(err)
 		}
-		f.cm.Write(t, "source: b\n")
-		polls(1)
+		f.declare(t, "source: b\n")
 		f.check(t, StateConverged, "b", 1, map[string]float64{ResultOK: 1})
 	})
 }
