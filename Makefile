@@ -12,7 +12,7 @@ SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BLAS_TAGS ?= dnnl
 ARGS  ?= serve --model demo
 
-.PHONY: help deps run build test test-chart vet vet-arm64 check-docs docs bench bench-peers bench-go bench-http
+.PHONY: help deps deps-node run build test test-chart vet vet-arm64 check-docs docs bench bench-peers bench-go bench-http
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -22,6 +22,14 @@ deps: ## install the C toolchain, OpenBLAS and oneDNN headers when missing (Debi
 		|| ! echo '#include <dnnl.h>' | gcc -E - >/dev/null 2>&1; then \
 		echo ">> installing gcc, OpenBLAS (libopenblas-openmp-dev) and oneDNN (libdnnl-dev) with apt-get"; \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends gcc libc6-dev libopenblas-openmp-dev libdnnl-dev; \
+	fi
+
+# The client interop test (cmd/coldserve TestClientInterop) runs the real OpenAI and Hugging Face
+# JavaScript clients: it needs Node.js and npm.
+deps-node: ## install Node.js and npm when missing (the client interop test runs the real JavaScript clients)
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		echo ">> installing Node.js and npm with apt-get (for the client interop test)"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends nodejs npm; \
 	fi
 
 run: deps ## serve the embedded demo model on 127.0.0.1:8080 (ARGS="serve --model DIR" for a real one)
@@ -69,13 +77,13 @@ docs: ## regenerate docs/ from the swag annotations in server/ and api/
 define gotest
 	@echo ">> $(2) go test $(1) ./..."
 	@$(2) $(GO) test $(1) -count=1 -run '^$$' -v ./internal/kernels/ | grep '^kernels tests:' || true
-	$(2) $(GO) test $(1) -count=1 -timeout 20m ./...
+	$(2) COLDSERVE_INTEROP=require $(GO) test $(1) -count=1 -timeout 20m ./...
 endef
 
 # Three builds: cgo with OpenBLAS under the race detector, cgo with oneDNN (what make build
 # ships), and pure Go. Every test passes, or skips saying why, in each, on AVX2-only and on
 # AVX-512/AMX CPUs.
-test: deps vet check-docs test-chart ## vet, check docs/, the chart test, then every test in each build (race+OpenBLAS, oneDNN, pure Go)
+test: deps deps-node vet check-docs test-chart ## vet, check docs/, the chart test, then every test in each build (race+OpenBLAS, oneDNN, pure Go)
 	$(call gotest,-race,)
 	$(call gotest,-tags dnnl,)
 	$(call gotest,,CGO_ENABLED=0)

@@ -15,35 +15,29 @@ type Inputs []string
 
 // UnmarshalJSON accepts a JSON string or an array of strings.
 func (in *Inputs) UnmarshalJSON(b []byte) error {
+	list, _, err := stringOrList(b, "inputs")
+	*in = list
+	return err
+}
+
+// stringOrList decodes a JSON string (single true) or a list of strings; null yields nil, and
+// a null inside the list is an error naming where[i].
+func stringOrList(b []byte, where string) (list []string, single bool, err error) {
 	b = bytes.TrimSpace(b)
 	switch {
 	case isNull(b):
-		*in = nil
-		return nil
+		return nil, false, nil
 	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+			return nil, false, err
 		}
-		*in = Inputs{s}
-		return nil
+		return []string{s}, true, nil
 	case len(b) > 0 && b[0] == '[':
-		var list []*string
-		if err := json.Unmarshal(b, &list); err != nil {
-			return fmt.Errorf("inputs must be a string or a list of strings: %w", err)
-		}
-		out := make(Inputs, len(list))
-		for i, s := range list {
-			if s == nil {
-				return fmt.Errorf("inputs[%d] is null: want a string", i)
-			}
-			out[i] = *s
-		}
-		*in = out
-		return nil
-	default:
-		return fmt.Errorf("inputs must be a string or a list of strings, got %.20s", b)
+		list, err := stringList(b, where)
+		return list, false, err
 	}
+	return nil, false, fmt.Errorf("%s must be a string or a list of strings, got %.20s", where, b)
 }
 
 // IDBatch is "a list of token ids or a list of such lists": `[0, 713, 2]` is one sequence,

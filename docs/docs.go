@@ -18,6 +18,70 @@ const docTemplate = `{
     "host": "{{.Host}}",
     "basePath": "{{.BasePath}}",
     "paths": {
+        "/": {
+            "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "POST / is /predict when the model is a classifier (its own head, or --default-head), else /embed.\nClients that post {\"inputs\": [...]} to an endpoint URL (huggingface_hub,\n@huggingface/inference featureExtraction) use it.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "tei"
+                ],
+                "summary": "Embed or classify by model type (TEI-compatible)",
+                "parameters": [
+                    {
+                        "description": "inputs and options (a tei.PredictRequest for a classifier)",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/tei.EmbedRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "array",
+                                "items": {
+                                    "type": "number",
+                                    "format": "float32"
+                                }
+                            }
+                        }
+                    },
+                    "422": {
+                        "description": "validation",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "429": {
+                        "description": "overloaded",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "unhealthy",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
         "/admin/checkpoint": {
             "get": {
                 "description": "The served checkpoint and every activation (start-up load, swap, fuse, rollback), oldest\nfirst, with who asked (request id, client address). History keeps metadata only.\nWith --checkpoint-file, \"declared\" shows the declared checkpoint (desired) against the\nserved one, whether they match, and the last attempt to converge with its outcome.",
@@ -431,6 +495,309 @@ const docTemplate = `{
                 }
             }
         },
+        "/decode": {
+            "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "Text-Embeddings-Inference's /decode: one id sequence or a list of them, to [string].",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "tei"
+                ],
+                "summary": "Decode (TEI-compatible)",
+                "parameters": [
+                    {
+                        "description": "ids",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/tei.DecodeRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "string"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "empty ids",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "413": {
+                        "description": "too many sequences",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "422": {
+                        "description": "validation: an id outside the vocabulary",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "unhealthy",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/embed": {
+            "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "Text-Embeddings-Inference's /embed: pooled vectors ([[f32]]), normalized by default.\ninputs may be a string, a list of strings, token ids or a list of id lists.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "tei"
+                ],
+                "summary": "Embed (TEI-compatible)",
+                "parameters": [
+                    {
+                        "description": "inputs and options",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/tei.EmbedRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "array",
+                                "items": {
+                                    "type": "number",
+                                    "format": "float32"
+                                }
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "empty inputs",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "413": {
+                        "description": "too many inputs or tokens, body too large",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "422": {
+                        "description": "validation: malformed JSON, bad dimensions, prompt_name, input too long without truncation",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "429": {
+                        "description": "overloaded",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "unhealthy: loading or shutting down",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/embed_all": {
+            "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "Text-Embeddings-Inference's /embed_all: [[[f32]]], one row per token, special tokens included.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "tei"
+                ],
+                "summary": "Every token's vector (TEI-compatible)",
+                "parameters": [
+                    {
+                        "description": "inputs and options",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/tei.EmbedAllRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "array",
+                                "items": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "number",
+                                        "format": "float32"
+                                    }
+                                }
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "empty inputs",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "413": {
+                        "description": "too many inputs or tokens, body too large",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "422": {
+                        "description": "validation",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "429": {
+                        "description": "overloaded",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "unhealthy",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/embeddings": {
+            "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "OpenAI's embeddings API: mean-pooled, L2-normalized vectors, as float arrays or, with\nencoding_format base64 (what the OpenAI SDKs send by default), base64 of little-endian\nfloat32. Unknown fields are ignored, as OpenAI-compatible servers do.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "openai"
+                ],
+                "summary": "Embed texts (OpenAI-compatible)",
+                "parameters": [
+                    {
+                        "description": "input and options",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/openai.EmbeddingsRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openai.EmbeddingsResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "malformed JSON, empty input, bad encoding_format or dimensions",
+                        "schema": {
+                            "$ref": "#/definitions/openai.ErrorResponse"
+                        }
+                    },
+                    "413": {
+                        "description": "too many inputs or tokens",
+                        "schema": {
+                            "$ref": "#/definitions/openai.ErrorResponse"
+                        }
+                    },
+                    "429": {
+                        "description": "overloaded (see Retry-After)",
+                        "schema": {
+                            "$ref": "#/definitions/openai.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "model not loaded yet or shutting down",
+                        "schema": {
+                            "$ref": "#/definitions/openai.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/health": {
+            "get": {
+                "tags": [
+                    "tei"
+                ],
+                "summary": "Health (TEI-compatible)",
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    },
+                    "503": {
+                        "description": "unhealthy: loading or shutting down",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
         "/healthz": {
             "get": {
                 "produces": [
@@ -445,6 +812,179 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/api.StatusResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/info": {
+            "get": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "Text-Embeddings-Inference's /info, plus the served checkpoint's id. model_type is\nclassifier when the served checkpoint has its own head or --default-head names one\n(with its labels), else embedding.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "tei"
+                ],
+                "summary": "Model info (TEI-compatible)",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/tei.Info"
+                        }
+                    },
+                    "503": {
+                        "description": "unhealthy: loading",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/invocations": {
+            "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "POST / is /predict when the model is a classifier (its own head, or --default-head), else /embed.\nClients that post {\"inputs\": [...]} to an endpoint URL (huggingface_hub,\n@huggingface/inference featureExtraction) use it.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "tei"
+                ],
+                "summary": "Embed or classify by model type (TEI-compatible)",
+                "parameters": [
+                    {
+                        "description": "inputs and options (a tei.PredictRequest for a classifier)",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/tei.EmbedRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "array",
+                                "items": {
+                                    "type": "number",
+                                    "format": "float32"
+                                }
+                            }
+                        }
+                    },
+                    "422": {
+                        "description": "validation",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "429": {
+                        "description": "overloaded",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "unhealthy",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/predict": {
+            "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "Text-Embeddings-Inference's /predict on the default head (--default-head, else the\nserved model's own head, else the only head): inputs is a string, one pair [a, b], or a\nbatch of strings and pairs; the answer lists every label by descending score (a list of\nsuch lists for a batch). 424 when no head applies.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "tei"
+                ],
+                "summary": "Classify (TEI-compatible)",
+                "parameters": [
+                    {
+                        "description": "inputs and options",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/tei.PredictRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/tei.Prediction"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "empty inputs",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "413": {
+                        "description": "too many inputs or tokens",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "422": {
+                        "description": "validation",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "424": {
+                        "description": "the model is not a classifier (no default head)",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "429": {
+                        "description": "overloaded",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "unhealthy",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
                         }
                     }
                 }
@@ -475,9 +1015,234 @@ const docTemplate = `{
                 }
             }
         },
+        "/rerank": {
+            "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "Text-Embeddings-Inference's /rerank: scores (query, text) pairs with the default head,\nwhich must have one label (a cross-encoder; its score is the sigmoid of the logit), and\nreturns [{index, score, text?}] by descending score. /v1/rerank also takes heads of\nseveral labels.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "tei"
+                ],
+                "summary": "Rerank (TEI-compatible)",
+                "parameters": [
+                    {
+                        "description": "query, texts and options",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/tei.RerankRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/tei.Rank"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "empty texts",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "413": {
+                        "description": "too many texts or tokens",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "422": {
+                        "description": "validation",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "424": {
+                        "description": "the model is not a re-ranker (no one-label default head)",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "429": {
+                        "description": "overloaded",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "unhealthy",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/similarity": {
+            "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "Text-Embeddings-Inference's /similarity: the cosine similarity of each sentence's\nembedding with the source sentence's, [f32]. All are embedded in one request.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "tei"
+                ],
+                "summary": "Sentence similarity (TEI-compatible)",
+                "parameters": [
+                    {
+                        "description": "source sentence, sentences and options",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/tei.SimilarityRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "number",
+                                "format": "float32"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "no sentences",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "413": {
+                        "description": "too many sentences or tokens",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "422": {
+                        "description": "validation",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "429": {
+                        "description": "overloaded",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "unhealthy",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/tokenize": {
+            "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "Text-Embeddings-Inference's /tokenize: [[{id, text, special, start, stop}]]. start and\nstop are byte offsets into the input and text is that span of it; the special tokens the\ntemplate adds have their token text and null offsets.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "tei"
+                ],
+                "summary": "Tokenize (TEI-compatible)",
+                "parameters": [
+                    {
+                        "description": "inputs",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/tei.TokenizeRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "array",
+                                "items": {
+                                    "$ref": "#/definitions/tei.SimpleToken"
+                                }
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "empty inputs",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "413": {
+                        "description": "too many inputs",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "422": {
+                        "description": "validation",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "unhealthy",
+                        "schema": {
+                            "$ref": "#/definitions/tei.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/classify": {
             "post": {
-                "description": "Runs the head's encoder on each input and applies the classification head to the \u003cs\u003e\nrow. Labels come from the head's id2label and are sorted by descending score (softmax,\nor sigmoid for multi-label heads; logits with raw_scores).",
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "Runs the head's encoder on each input (a text, or a [premise, hypothesis] pair encoded\n\u003cs\u003e A \u003c/s\u003e\u003c/s\u003e B \u003c/s\u003e) and applies the classification head to the \u003cs\u003e row. Labels come\nfrom the head's id2label and are sorted by descending score (softmax, or sigmoid for\nmulti-label heads; logits with raw_scores). With \"heads\", several heads score the inputs\nat once, one forward pass per encoder, and the answer is keyed by head.",
                 "consumes": [
                     "application/json"
                 ],
@@ -487,10 +1252,10 @@ const docTemplate = `{
                 "tags": [
                     "inference"
                 ],
-                "summary": "Classify texts with a finetuned head",
+                "summary": "Classify texts and sentence pairs with finetuned heads",
                 "parameters": [
                     {
-                        "description": "texts, head and options",
+                        "description": "texts or pairs, heads and options",
                         "name": "request",
                         "in": "body",
                         "required": true,
@@ -507,7 +1272,7 @@ const docTemplate = `{
                         }
                     },
                     "400": {
-                        "description": "malformed JSON, empty inputs, bad top_k, head missing while several are loaded",
+                        "description": "malformed JSON, empty inputs, bad top_k or truncation option, head missing while several are loaded",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
@@ -536,6 +1301,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
                     },
+                    "422": {
+                        "description": "input too long with truncate: false",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
                     "429": {
                         "description": "overloaded: the queue has no room (see Retry-After)",
                         "schema": {
@@ -559,6 +1330,11 @@ const docTemplate = `{
         },
         "/v1/decode": {
             "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
                 "description": "Turns one id sequence, or a list of sequences, back into text.",
                 "consumes": [
                     "application/json"
@@ -617,6 +1393,11 @@ const docTemplate = `{
         },
         "/v1/embed": {
             "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
                 "description": "Runs the encoder on each input and pools its token vectors into one vector (mean, cls or\npooler), or returns every token's vector with pooling \"none\" (tokens are then always\nincluded). Concurrent requests are batched; batching never changes a vector.",
                 "consumes": [
                     "application/json"
@@ -699,6 +1480,11 @@ const docTemplate = `{
         },
         "/v1/embeddings": {
             "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
                 "description": "OpenAI's embeddings API: mean-pooled, L2-normalized vectors, as float arrays or, with\nencoding_format base64 (what the OpenAI SDKs send by default), base64 of little-endian\nfloat32. Unknown fields are ignored, as OpenAI-compatible servers do.",
                 "consumes": [
                     "application/json"
@@ -757,6 +1543,11 @@ const docTemplate = `{
         },
         "/v1/models": {
             "get": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
                 "description": "Name, checkpoint id, geometry, limits, default pooling and the classification heads\nwith their labels.",
                 "produces": [
                     "application/json"
@@ -781,9 +1572,95 @@ const docTemplate = `{
                 }
             }
         },
+        "/v1/rerank": {
+            "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "Scores each (query, text) pair with a classification head, encoded \u003cs\u003e query \u003c/s\u003e\u003c/s\u003e\ntext \u003c/s\u003e, and returns the texts by descending score: the sigmoid of a one-label head's\nlogit, or for a head of several labels the score of the label named in \"label\"\n(entailment, say); the logit with raw_scores. All pairs share one batch.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "inference"
+                ],
+                "summary": "Rank texts against a query with a cross-encoder head",
+                "parameters": [
+                    {
+                        "description": "query, texts and options",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.RerankRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.RerankResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "malformed JSON, empty texts, a label the head does not have, a head of several labels without label",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "404": {
+                        "description": "unknown head",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "413": {
+                        "description": "body over the payload limit, too many texts or tokens",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "422": {
+                        "description": "input too long with truncate: false",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "429": {
+                        "description": "overloaded: the queue has no room (see Retry-After)",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "model not loaded yet or shutting down",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "504": {
+                        "description": "the request took longer than the request timeout",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
         "/v1/tokenize": {
             "post": {
-                "description": "Returns each input's tokens with ids, token strings, character offsets (Unicode code\npoints, as Python counts them) and whether they are special. No truncation is applied.",
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "Returns each input's tokens with ids, token strings, character offsets (Unicode code\npoints, as Python counts them) and whether they are special. A [text, text] pair is laid\nout \u003cs\u003e A \u003c/s\u003e\u003c/s\u003e B \u003c/s\u003e; its tokens say which text they come from (sequence 0 or 1) and\ncount offsets within it. No truncation is applied.",
                 "consumes": [
                     "application/json"
                 ],
@@ -793,7 +1670,7 @@ const docTemplate = `{
                 "tags": [
                     "tokenizer"
                 ],
-                "summary": "Tokenize texts",
+                "summary": "Tokenize texts and sentence pairs",
                 "parameters": [
                     {
                         "description": "texts",
@@ -832,6 +1709,81 @@ const docTemplate = `{
                     },
                     "503": {
                         "description": "model not loaded yet",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/v1/zero-shot": {
+            "post": {
+                "security": [
+                    {
+                        "APIKey": []
+                    }
+                ],
+                "description": "As Hugging Face's zero-shot-classification pipeline: each input is paired with the\nhypothesis of each candidate label (the template with {} replaced by the label) and\nscored by an NLI head. Single-label: softmax of the entailment logits across the labels;\nmulti_label (or one label): per label, softmax over (contradiction, entailment). All pairs\nshare one batch.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "inference"
+                ],
+                "summary": "Zero-shot classification through an NLI head",
+                "parameters": [
+                    {
+                        "description": "inputs, candidate labels and options",
+                        "name": "request",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.ZeroShotRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.ZeroShotResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "malformed JSON, empty inputs or labels, a template without {}, a head that is not NLI",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "404": {
+                        "description": "unknown head",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "413": {
+                        "description": "body over the payload limit, too many pairs or tokens",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "429": {
+                        "description": "overloaded: the queue has no room (see Retry-After)",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "503": {
+                        "description": "model not loaded yet or shutting down",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorResponse"
+                        }
+                    },
+                    "504": {
+                        "description": "the request took longer than the request timeout",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorResponse"
                         }
@@ -1034,11 +1986,23 @@ const docTemplate = `{
             ],
             "properties": {
                 "head": {
-                    "description": "Head name from GET /v1/models; optional when exactly one head is loaded.",
+                    "description": "Head name from GET /v1/models; optional when the default head applies (--default-head,\nthe served model's own head, or the only head loaded).",
                     "type": "string",
                     "example": "sentiment"
                 },
+                "heads": {
+                    "description": "Several heads at once (a list of names, or \"*\" for every head); heads on the same\nencoder share one forward pass. The answer then has \"heads\" instead of \"head\" and\n\"results\". Not with \"head\".",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "nli",
+                        "sentiment"
+                    ]
+                },
                 "inputs": {
+                    "description": "A text, or a list whose elements are texts or [text, text] sentence pairs (premise and\nhypothesis, encoded \u003cs\u003e A \u003c/s\u003e\u003c/s\u003e B \u003c/s\u003e): [[\"A man eats.\", \"Someone eats.\"], \"a text\"].",
                     "type": "array",
                     "items": {
                         "type": "string"
@@ -1056,6 +2020,34 @@ const docTemplate = `{
                     "description": "Return only the k best labels (default: all).",
                     "type": "integer",
                     "example": 2
+                },
+                "truncate": {
+                    "description": "Cut inputs longer than the model's limit (default true); false answers 422 instead.",
+                    "type": "boolean",
+                    "example": true
+                },
+                "truncation_direction": {
+                    "description": "Which end to cut: right (default) or left, any case.",
+                    "enum": [
+                        "right",
+                        "left"
+                    ],
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.Direction"
+                        }
+                    ],
+                    "example": "right"
+                },
+                "truncation_strategy": {
+                    "description": "Which text of a pair is cut: longest_first (default), only_first or only_second, as\nHugging Face tokenizers do it.",
+                    "type": "string",
+                    "enum": [
+                        "longest_first",
+                        "only_first",
+                        "only_second"
+                    ],
+                    "example": "longest_first"
                 }
             }
         },
@@ -1063,12 +2055,20 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "checkpoint": {
+                    "description": "With \"head\" (or none): the head, the checkpoint that fed it and the results.",
                     "type": "string",
                     "example": "sha256:3f2a9c0d17be"
                 },
                 "head": {
                     "type": "string",
                     "example": "sentiment"
+                },
+                "heads": {
+                    "description": "With \"heads\": per head name.",
+                    "type": "object",
+                    "additionalProperties": {
+                        "$ref": "#/definitions/api.HeadScores"
+                    }
                 },
                 "model": {
                     "type": "string",
@@ -1083,6 +2083,9 @@ const docTemplate = `{
                             "$ref": "#/definitions/api.LabelScore"
                         }
                     }
+                },
+                "usage": {
+                    "$ref": "#/definitions/api.Usage"
                 }
             }
         },
@@ -1216,6 +2219,17 @@ const docTemplate = `{
                 }
             }
         },
+        "api.Direction": {
+            "type": "string",
+            "enum": [
+                "right",
+                "left"
+            ],
+            "x-enum-varnames": [
+                "Right",
+                "Left"
+            ]
+        },
         "api.Drift": {
             "type": "object",
             "properties": {
@@ -1244,8 +2258,23 @@ const docTemplate = `{
                 "inputs"
             ],
             "properties": {
+                "classify": {
+                    "description": "Heads that also classify the inputs, from the same forward pass when they run on the\nserved encoder: a name, a list of names, or \"*\" for every head. Every label is returned.",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "sentiment"
+                    ]
+                },
+                "dimensions": {
+                    "description": "Keep the first N dimensions of every vector (Matryoshka truncation), normalized\nafterwards when normalize is true. Default: all.",
+                    "type": "integer",
+                    "example": 256
+                },
                 "inputs": {
-                    "description": "One text or a list of texts.",
+                    "description": "One text or a list of texts; token ids ([int] or [[int]], specials included) are also\naccepted, as on TEI's /embed.",
                     "type": "array",
                     "items": {
                         "type": "string"
@@ -1279,6 +2308,19 @@ const docTemplate = `{
                     "description": "Cut inputs longer than the model's limit (default true); false answers 422 instead.",
                     "type": "boolean",
                     "example": true
+                },
+                "truncation_direction": {
+                    "description": "Which end to cut: right (default, keeps the beginning) or left, any case.",
+                    "enum": [
+                        "right",
+                        "left"
+                    ],
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.Direction"
+                        }
+                    ],
+                    "example": "right"
                 }
             }
         },
@@ -1289,6 +2331,13 @@ const docTemplate = `{
                     "description": "Stable id of the weights that computed these vectors.",
                     "type": "string",
                     "example": "sha256:3f2a9c0d17be"
+                },
+                "classifications": {
+                    "description": "With classify: per head, every input's labels by descending score.",
+                    "type": "object",
+                    "additionalProperties": {
+                        "$ref": "#/definitions/api.HeadScores"
+                    }
                 },
                 "dimensions": {
                     "type": "integer",
@@ -1490,6 +2539,26 @@ const docTemplate = `{
                 }
             }
         },
+        "api.HeadScores": {
+            "type": "object",
+            "properties": {
+                "checkpoint": {
+                    "description": "The encoder checkpoint that fed the head (a finetuned checkpoint brings its own).",
+                    "type": "string",
+                    "example": "sha256:3f2a9c0d17be"
+                },
+                "results": {
+                    "description": "Per input, labels sorted by descending score.",
+                    "type": "array",
+                    "items": {
+                        "type": "array",
+                        "items": {
+                            "$ref": "#/definitions/api.LabelScore"
+                        }
+                    }
+                }
+            }
+        },
         "api.HistoryEntry": {
             "type": "object",
             "properties": {
@@ -1628,6 +2697,128 @@ const docTemplate = `{
                 }
             }
         },
+        "api.RankedText": {
+            "type": "object",
+            "properties": {
+                "index": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "score": {
+                    "type": "number",
+                    "example": 0.91
+                },
+                "text": {
+                    "type": "string",
+                    "example": "ColD Fusion recycles finetuned models."
+                }
+            }
+        },
+        "api.RerankRequest": {
+            "type": "object",
+            "required": [
+                "query",
+                "texts"
+            ],
+            "properties": {
+                "head": {
+                    "description": "A cross-encoder head (default: the default head).",
+                    "type": "string",
+                    "example": "relevance"
+                },
+                "label": {
+                    "description": "For a head of several labels, the label that means relevant (an NLI head: entailment).",
+                    "type": "string",
+                    "example": "entailment"
+                },
+                "query": {
+                    "type": "string",
+                    "example": "What is ColD Fusion?"
+                },
+                "raw_scores": {
+                    "description": "Rank by the logit instead of the score.",
+                    "type": "boolean",
+                    "example": false
+                },
+                "return_text": {
+                    "description": "Also return each text.",
+                    "type": "boolean",
+                    "example": false
+                },
+                "texts": {
+                    "description": "The texts to rank against the query, each scored as the pair (query, text).",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "ColD Fusion recycles finetuned models."
+                    ]
+                },
+                "top_n": {
+                    "description": "Return the N best texts (default: all).",
+                    "type": "integer",
+                    "example": 3
+                },
+                "truncate": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "truncation_direction": {
+                    "enum": [
+                        "right",
+                        "left"
+                    ],
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.Direction"
+                        }
+                    ],
+                    "example": "right"
+                },
+                "truncation_strategy": {
+                    "type": "string",
+                    "enum": [
+                        "longest_first",
+                        "only_first",
+                        "only_second"
+                    ],
+                    "example": "longest_first"
+                }
+            }
+        },
+        "api.RerankResponse": {
+            "type": "object",
+            "properties": {
+                "checkpoint": {
+                    "type": "string",
+                    "example": "sha256:3f2a9c0d17be"
+                },
+                "head": {
+                    "type": "string",
+                    "example": "relevance"
+                },
+                "label": {
+                    "description": "The label whose score ranks (heads of several labels).",
+                    "type": "string",
+                    "example": "entailment"
+                },
+                "model": {
+                    "type": "string",
+                    "example": "ColD-Fusion"
+                },
+                "results": {
+                    "description": "By descending score.",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.RankedText"
+                    }
+                },
+                "usage": {
+                    "$ref": "#/definitions/api.Usage"
+                }
+            }
+        },
         "api.StatusResponse": {
             "type": "object",
             "properties": {
@@ -1647,6 +2838,11 @@ const docTemplate = `{
                 "id": {
                     "type": "integer",
                     "example": 713
+                },
+                "sequence": {
+                    "description": "In a sentence pair, which text the token comes from: 0 or 1 (absent for the special\ntokens the template adds, and for single texts). Offsets count within that text.",
+                    "type": "integer",
+                    "example": 0
                 },
                 "special": {
                     "type": "boolean",
@@ -1675,6 +2871,7 @@ const docTemplate = `{
                     "example": true
                 },
                 "inputs": {
+                    "description": "A text, or a list of texts and [text, text] pairs.",
                     "type": "array",
                     "items": {
                         "type": "string"
@@ -1709,6 +2906,109 @@ const docTemplate = `{
                 "total_tokens": {
                     "type": "integer",
                     "example": 12
+                }
+            }
+        },
+        "api.ZeroShotRequest": {
+            "type": "object",
+            "required": [
+                "candidate_labels",
+                "inputs"
+            ],
+            "properties": {
+                "candidate_labels": {
+                    "description": "The labels to choose from: a list, or one string of comma-separated labels (as the\nHugging Face pipeline takes them).",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "technology",
+                        "sports",
+                        "politics"
+                    ]
+                },
+                "head": {
+                    "description": "An NLI head (labels starting with entail... and contradict...); default: the default head.",
+                    "type": "string",
+                    "example": "nli"
+                },
+                "hypothesis_template": {
+                    "description": "The hypothesis each label makes; \"{}\" is replaced by the label.",
+                    "type": "string",
+                    "example": "This example is {}."
+                },
+                "inputs": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "The new phone's battery lasts two days."
+                    ]
+                },
+                "multi_label": {
+                    "description": "Score each label on its own (entailment vs contradiction) instead of one distribution\nover the labels.",
+                    "type": "boolean",
+                    "example": false
+                }
+            }
+        },
+        "api.ZeroShotResponse": {
+            "type": "object",
+            "properties": {
+                "checkpoint": {
+                    "type": "string",
+                    "example": "sha256:3f2a9c0d17be"
+                },
+                "head": {
+                    "type": "string",
+                    "example": "nli"
+                },
+                "model": {
+                    "type": "string",
+                    "example": "ColD-Fusion"
+                },
+                "results": {
+                    "description": "Per input, as the Hugging Face pipeline answers.",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.ZeroShotResult"
+                    }
+                },
+                "usage": {
+                    "$ref": "#/definitions/api.Usage"
+                }
+            }
+        },
+        "api.ZeroShotResult": {
+            "type": "object",
+            "properties": {
+                "labels": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "technology",
+                        "sports",
+                        "politics"
+                    ]
+                },
+                "scores": {
+                    "type": "array",
+                    "items": {
+                        "type": "number"
+                    },
+                    "example": [
+                        0.93,
+                        0.04,
+                        0.03
+                    ]
+                },
+                "sequence": {
+                    "type": "string",
+                    "example": "The new phone's battery lasts two days."
                 }
             }
         },
@@ -1832,6 +3132,437 @@ const docTemplate = `{
                     "example": 8
                 }
             }
+        },
+        "tei.ClassifierModel": {
+            "type": "object",
+            "properties": {
+                "id2label": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    }
+                },
+                "label2id": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer"
+                    }
+                }
+            }
+        },
+        "tei.DecodeRequest": {
+            "type": "object",
+            "properties": {
+                "ids": {
+                    "type": "array",
+                    "items": {
+                        "type": "integer"
+                    },
+                    "example": [
+                        0,
+                        31414,
+                        2
+                    ]
+                },
+                "skip_special_tokens": {
+                    "description": "Drop special tokens (default true).",
+                    "type": "boolean",
+                    "example": true
+                }
+            }
+        },
+        "tei.Direction": {
+            "type": "string",
+            "enum": [
+                "right",
+                "left"
+            ],
+            "x-enum-varnames": [
+                "Right",
+                "Left"
+            ]
+        },
+        "tei.EmbedAllRequest": {
+            "type": "object",
+            "properties": {
+                "inputs": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "What is Deep Learning?"
+                    ]
+                },
+                "prompt_name": {
+                    "type": "string"
+                },
+                "truncate": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "truncation_direction": {
+                    "enum": [
+                        "right",
+                        "left"
+                    ],
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/tei.Direction"
+                        }
+                    ],
+                    "example": "right"
+                }
+            }
+        },
+        "tei.EmbedRequest": {
+            "type": "object",
+            "properties": {
+                "dimensions": {
+                    "description": "Keep the first N dimensions (Matryoshka), then normalize.",
+                    "type": "integer",
+                    "example": 256
+                },
+                "inputs": {
+                    "description": "A string, a list of strings, token ids, or a list of id lists.",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "What is Deep Learning?"
+                    ]
+                },
+                "normalize": {
+                    "description": "Scale to unit L2 norm (default true, as in TEI).",
+                    "type": "boolean",
+                    "example": true
+                },
+                "prompt_name": {
+                    "description": "sentence-transformers prompts are not supported: a value is refused with 422.",
+                    "type": "string"
+                },
+                "truncate": {
+                    "description": "Cut over-long inputs (default: the server's --auto-truncate, on).",
+                    "type": "boolean",
+                    "example": true
+                },
+                "truncation_direction": {
+                    "enum": [
+                        "right",
+                        "left"
+                    ],
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/tei.Direction"
+                        }
+                    ],
+                    "example": "right"
+                }
+            }
+        },
+        "tei.EmbeddingModel": {
+            "type": "object",
+            "properties": {
+                "pooling": {
+                    "type": "string",
+                    "example": "mean"
+                }
+            }
+        },
+        "tei.ErrorResponse": {
+            "type": "object",
+            "properties": {
+                "error": {
+                    "type": "string",
+                    "example": "Input validation error: inputs cannot be empty"
+                },
+                "error_type": {
+                    "description": "Validation, Tokenizer, Overloaded, Unhealthy, Backend or Empty.",
+                    "type": "string",
+                    "example": "Validation"
+                }
+            }
+        },
+        "tei.Info": {
+            "type": "object",
+            "properties": {
+                "auto_truncate": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "checkpoint": {
+                    "description": "The served weights' id (coldserve's own field).",
+                    "type": "string",
+                    "example": "sha256:3f2a9c0d17be"
+                },
+                "max_batch_requests": {
+                    "type": "integer"
+                },
+                "max_batch_tokens": {
+                    "type": "integer",
+                    "example": 16384
+                },
+                "max_client_batch_size": {
+                    "type": "integer",
+                    "example": 64
+                },
+                "max_concurrent_requests": {
+                    "type": "integer",
+                    "example": 512
+                },
+                "max_input_length": {
+                    "type": "integer",
+                    "example": 512
+                },
+                "model_dtype": {
+                    "type": "string",
+                    "example": "float32"
+                },
+                "model_id": {
+                    "type": "string",
+                    "example": "ibm/ColD-Fusion"
+                },
+                "model_sha": {
+                    "type": "string",
+                    "example": "3f2a9c0d17be"
+                },
+                "model_type": {
+                    "$ref": "#/definitions/tei.ModelType"
+                },
+                "tokenization_workers": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "version": {
+                    "type": "string",
+                    "example": "0.1.0"
+                }
+            }
+        },
+        "tei.ModelType": {
+            "type": "object",
+            "properties": {
+                "classifier": {
+                    "$ref": "#/definitions/tei.ClassifierModel"
+                },
+                "embedding": {
+                    "$ref": "#/definitions/tei.EmbeddingModel"
+                }
+            }
+        },
+        "tei.PredictRequest": {
+            "type": "object",
+            "properties": {
+                "inputs": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "I like you."
+                    ]
+                },
+                "raw_scores": {
+                    "description": "Return logits instead of softmax (or sigmoid) scores.",
+                    "type": "boolean",
+                    "example": false
+                },
+                "truncate": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "truncation_direction": {
+                    "enum": [
+                        "right",
+                        "left"
+                    ],
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/tei.Direction"
+                        }
+                    ],
+                    "example": "right"
+                }
+            }
+        },
+        "tei.Prediction": {
+            "type": "object",
+            "properties": {
+                "label": {
+                    "type": "string",
+                    "example": "positive"
+                },
+                "score": {
+                    "type": "number",
+                    "example": 0.93
+                }
+            }
+        },
+        "tei.Rank": {
+            "type": "object",
+            "properties": {
+                "index": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "score": {
+                    "type": "number",
+                    "example": 0.98
+                },
+                "text": {
+                    "type": "string",
+                    "example": "Deep Learning is ..."
+                }
+            }
+        },
+        "tei.RerankRequest": {
+            "type": "object",
+            "properties": {
+                "query": {
+                    "type": "string",
+                    "example": "What is Deep Learning?"
+                },
+                "raw_scores": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "return_text": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "texts": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "Deep Learning is ..."
+                    ]
+                },
+                "truncate": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "truncation_direction": {
+                    "enum": [
+                        "right",
+                        "left"
+                    ],
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/tei.Direction"
+                        }
+                    ],
+                    "example": "right"
+                }
+            }
+        },
+        "tei.SimilarityInput": {
+            "type": "object",
+            "properties": {
+                "sentences": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "What is Machine Learning?"
+                    ]
+                },
+                "source_sentence": {
+                    "type": "string",
+                    "example": "What is Deep Learning?"
+                }
+            }
+        },
+        "tei.SimilarityParameters": {
+            "type": "object",
+            "properties": {
+                "prompt_name": {
+                    "type": "string"
+                },
+                "truncate": {
+                    "type": "boolean"
+                },
+                "truncation_direction": {
+                    "enum": [
+                        "right",
+                        "left"
+                    ],
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/tei.Direction"
+                        }
+                    ]
+                }
+            }
+        },
+        "tei.SimilarityRequest": {
+            "type": "object",
+            "properties": {
+                "inputs": {
+                    "$ref": "#/definitions/tei.SimilarityInput"
+                },
+                "parameters": {
+                    "$ref": "#/definitions/tei.SimilarityParameters"
+                }
+            }
+        },
+        "tei.SimpleToken": {
+            "type": "object",
+            "properties": {
+                "id": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "special": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "start": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "stop": {
+                    "type": "integer",
+                    "example": 4
+                },
+                "text": {
+                    "type": "string",
+                    "example": "test"
+                }
+            }
+        },
+        "tei.TokenizeRequest": {
+            "type": "object",
+            "properties": {
+                "add_special_tokens": {
+                    "description": "Add \u003cs\u003e and \u003c/s\u003e (default true).",
+                    "type": "boolean",
+                    "example": true
+                },
+                "inputs": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "test"
+                    ]
+                },
+                "prompt_name": {
+                    "type": "string"
+                }
+            }
+        }
+    },
+    "securityDefinitions": {
+        "APIKey": {
+            "description": "\"Bearer \u003ckey\u003e\", one of --api-key's keys (when the server has any).",
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header"
         }
     }
 }`
@@ -1843,7 +3574,7 @@ var SwaggerInfo = &swag.Spec{
 	BasePath:         "/",
 	Schemes:          []string{},
 	Title:            "coldserve API",
-	Description:      "Embeddings and classification with IBM's ColD-Fusion (a RoBERTa-base encoder), computed\nin Go with the same numbers as Hugging Face transformers. Errors are always\n{\"error\": {\"code\", \"message\"}}.",
+	Description:      "Embeddings and classification with IBM's ColD-Fusion (a RoBERTa-base encoder), computed\nin Go with the same numbers as Hugging Face transformers. The native routes (/v1/...)\nanswer errors as {\"error\": {\"code\", \"message\"}}; the TEI-compatible routes as TEI does,\n{\"error\", \"error_type\"}; the OpenAI-compatible ones as OpenAI does,\n{\"error\": {\"message\", \"type\", \"param\", \"code\"}}. With --api-key, the inference routes\nneed Authorization: Bearer <key>.",
 	InfoInstanceName: "swagger",
 	SwaggerTemplate:  docTemplate,
 	LeftDelim:        "{{",

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -120,15 +121,14 @@ func waitEntered(t *testing.T, f *fakeForwarder) {
 	}
 }
 
-// waitDepth waits until the engine reports the given queue depth.
+// waitDepth requires the given queue depth once every goroutine of the test's bubble
+// (testing/synctest) is blocked: the submitters waiting for their rows, the batcher for the
+// forwarder. No polling, no timing: the test runs inside synctest.Test.
 func waitDepth(t *testing.T, e *Engine[*fakeForwarder, fakeOut], want int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for e.QueueDepth() != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("queue depth %d, want %d", e.QueueDepth(), want)
-		}
-		time.Sleep(time.Millisecond)
+	synctest.Wait()
+	if got := e.QueueDepth(); got != want {
+		t.Fatalf("queue depth %d, want %d", got, want)
 	}
 }
 
@@ -186,64 +186,66 @@ func TestCoalescesWithinBudget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newGated("a")
-			e := newEngine(t, f, Options{MaxBatchTokens: tt.budget})
-			// Occupy the batcher so that the requests below queue up together.
-			blocker := make(chan error, 1)
-			go func() { _, err := e.Submit(context.Background(), [][]int32{{0}}); blocker <- err }()
-			waitEntered(t, f)
+			synctest.Test(t, func(t *testing.T) {
+				f := newGated("a")
+				e := newEngine(t, f, Options{MaxBatchTokens: tt.budget})
+				// Occupy the batcher so that the requests below queue up together.
+				blocker := make(chan error, 1)
+				go func() { _, err := e.Submit(context.Background(), [][]int32{{0}}); blocker <- err }()
+				waitEntered(t, f)
 
-			var wg sync.WaitGroup
-			total := 0
-			for _, ids := range tt.requests {
-				total += len(ids)
-			}
-			errs := make(chan error, len(tt.requests))
-			for i, ids := range tt.requests {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					submitAndCheck(e, i, ids, errs)
-				}()
-			}
-			waitDepth(t, e, total)
-			close(f.gate)
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Error(err)
-			}
-			if err := <-blocker; err != nil {
-				t.Fatal(err)
-			}
+				var wg sync.WaitGroup
+				total := 0
+				for _, ids := range tt.requests {
+					total += len(ids)
+				}
+				errs := make(chan error, len(tt.requests))
+				for i, ids := range tt.requests {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						submitAndCheck(e, i, ids, errs)
+					}()
+				}
+				waitDepth(t, e, total)
+				close(f.gate)
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					t.Error(err)
+				}
+				if err := <-blocker; err != nil {
+					t.Fatal(err)
+				}
 
-			batches := f.seen()[1:]
-			got := 0
-			for _, b := range batches {
-				longest := 0
-				for _, s := range b {
-					longest = max(longest, len(s))
+				batches := f.seen()[1:]
+				got := 0
+				for _, b := range batches {
+					longest := 0
+					for _, s := range b {
+						longest = max(longest, len(s))
+					}
+					if len(b) > 1 && longest*len(b) > tt.budget {
+						t.Errorf("batch %v costs %d padded tokens, budget %d", b, longest*len(b), tt.budget)
+					}
+					got += len(b)
 				}
-				if len(b) > 1 && longest*len(b) > tt.budget {
-					t.Errorf("batch %v costs %d padded tokens, budget %d", b, longest*len(b), tt.budget)
+				if got != total {
+					t.Errorf("computed %d sequences, want %d", got, total)
 				}
-				got += len(b)
-			}
-			if got != total {
-				t.Errorf("computed %d sequences, want %d", got, total)
-			}
-			// Minimal number of batches for a greedy FIFO packer: no batch could have taken the
-			// next sequence.
-			for i := 0; i+1 < len(batches); i++ {
-				b, next := batches[i], batches[i+1][0]
-				longest := len(next)
-				for _, s := range b {
-					longest = max(longest, len(s))
+				// Minimal number of batches for a greedy FIFO packer: no batch could have taken the
+				// next sequence.
+				for i := 0; i+1 < len(batches); i++ {
+					b, next := batches[i], batches[i+1][0]
+					longest := len(next)
+					for _, s := range b {
+						longest = max(longest, len(s))
+					}
+					if longest*(len(b)+1) <= tt.budget {
+						t.Errorf("batch %d (%v) had room for %v", i, b, next)
+					}
 				}
-				if longest*(len(b)+1) <= tt.budget {
-					t.Errorf("batch %d (%v) had room for %v", i, b, next)
-				}
-			}
+			})
 		})
 	}
 }
@@ -268,39 +270,41 @@ func TestOverloadedWhenQueueFull(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newGated("a")
-			e := newEngine(t, f, tc.opts)
-			var wg sync.WaitGroup
-			submit := func(ids [][]int32) {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if _, err := e.Submit(context.Background(), ids); err != nil {
-						t.Error(err)
-					}
-				}()
-			}
-			submit([][]int32{{1}})
-			waitEntered(t, f) // the batcher holds request 1; the queue is empty
-			submit(tc.waiting)
-			waitDepth(t, e, len(tc.waiting))
-			before := e.Backlog()
-			if _, err := e.Submit(context.Background(), tc.refused); !errors.Is(err, ErrOverloaded) {
-				t.Fatalf("submit over the bound: %v, want ErrOverloaded", err)
-			}
-			if after := e.Backlog(); after != before {
-				t.Errorf("a refused request changed the backlog from %+v to %+v", before, after)
-			}
-			submit(tc.fits)
-			waitDepth(t, e, len(tc.waiting)+len(tc.fits))
-			if !e.Full() && e.Backlog().Sequences == tc.opts.MaxQueueSequences {
-				t.Error("Full is false at the sequence bound")
-			}
-			close(f.gate)
-			wg.Wait()
-			if b := e.Backlog(); b.Sequences != 0 || b.Tokens != 0 {
-				t.Errorf("backlog %+v after every request finished", b)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				f := newGated("a")
+				e := newEngine(t, f, tc.opts)
+				var wg sync.WaitGroup
+				submit := func(ids [][]int32) {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						if _, err := e.Submit(context.Background(), ids); err != nil {
+							t.Error(err)
+						}
+					}()
+				}
+				submit([][]int32{{1}})
+				waitEntered(t, f) // the batcher holds request 1; the queue is empty
+				submit(tc.waiting)
+				waitDepth(t, e, len(tc.waiting))
+				before := e.Backlog()
+				if _, err := e.Submit(context.Background(), tc.refused); !errors.Is(err, ErrOverloaded) {
+					t.Fatalf("submit over the bound: %v, want ErrOverloaded", err)
+				}
+				if after := e.Backlog(); after != before {
+					t.Errorf("a refused request changed the backlog from %+v to %+v", before, after)
+				}
+				submit(tc.fits)
+				waitDepth(t, e, len(tc.waiting)+len(tc.fits))
+				if !e.Full() && e.Backlog().Sequences == tc.opts.MaxQueueSequences {
+					t.Error("Full is false at the sequence bound")
+				}
+				close(f.gate)
+				wg.Wait()
+				if b := e.Backlog(); b.Sequences != 0 || b.Tokens != 0 {
+					t.Errorf("backlog %+v after every request finished", b)
+				}
+			})
 		})
 	}
 }
@@ -333,231 +337,243 @@ func TestEmptyQueueAdmitsARequestLargerThanTheBounds(t *testing.T) {
 // a second reservation or request that would not fit is refused; its holder is admitted
 // whatever its real size; and released room comes back.
 func TestReservation(t *testing.T) {
-	f := newGated("a")
-	e := newEngine(t, f, Options{MaxBatchTokens: 64, MaxQueueTokens: 100})
-	first := make(chan error, 1)
-	go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
-	waitEntered(t, f)
+	synctest.Test(t, func(t *testing.T) {
+		f := newGated("a")
+		e := newEngine(t, f, Options{MaxBatchTokens: 64, MaxQueueTokens: 100})
+		first := make(chan error, 1)
+		go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
+		waitEntered(t, f)
 
-	r1, err := e.Reserve(60) // the queue is empty: any estimate fits
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := e.Backlog(); b.Tokens != 60 {
-		t.Errorf("backlog %+v, want the 60 reserved tokens", b)
-	}
-	if _, err := e.Reserve(41); !errors.Is(err, ErrOverloaded) {
-		t.Errorf("reserve past the bound: %v, want ErrOverloaded", err)
-	}
-	if _, err := e.Submit(context.Background(), [][]int32{seq(9, 41)}); !errors.Is(err, ErrOverloaded) {
-		t.Errorf("submit past the bound: %v, want ErrOverloaded", err)
-	}
-	r2, err := e.Reserve(40)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r2.Release()
-	r2.Release() // idempotent
-	if b := e.Backlog(); b.Tokens != 60 {
-		t.Errorf("backlog %+v after a release, want 60", b)
-	}
-	// Its holder is admitted with more tokens than it estimated, past the bound.
-	done := make(chan error, 1)
-	go func() { _, err := r1.Submit(context.Background(), [][]int32{seq(2, 64), seq(2, 64)}); done <- err }()
-	waitDepth(t, e, 2)
-	if b := e.Backlog(); b.Tokens != 128 {
-		t.Errorf("backlog %+v, want the real 128 tokens in place of the estimate", b)
-	}
-	if _, err := r1.Submit(context.Background(), [][]int32{{3}}); err == nil {
-		t.Error("a reservation was used twice")
-	}
-	r1.Release() // after Submit: nothing
-	close(f.gate)
-	for _, ch := range []chan error{first, done} {
-		if err := <-ch; err != nil {
-			t.Error(err)
+		r1, err := e.Reserve(60) // the queue is empty: any estimate fits
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if b := e.Backlog(); b.Tokens != 0 || b.Sequences != 0 {
-		t.Errorf("backlog %+v at the end", b)
-	}
+		if b := e.Backlog(); b.Tokens != 60 {
+			t.Errorf("backlog %+v, want the 60 reserved tokens", b)
+		}
+		if _, err := e.Reserve(41); !errors.Is(err, ErrOverloaded) {
+			t.Errorf("reserve past the bound: %v, want ErrOverloaded", err)
+		}
+		if _, err := e.Submit(context.Background(), [][]int32{seq(9, 41)}); !errors.Is(err, ErrOverloaded) {
+			t.Errorf("submit past the bound: %v, want ErrOverloaded", err)
+		}
+		r2, err := e.Reserve(40)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2.Release()
+		r2.Release() // idempotent
+		if b := e.Backlog(); b.Tokens != 60 {
+			t.Errorf("backlog %+v after a release, want 60", b)
+		}
+		// Its holder is admitted with more tokens than it estimated, past the bound.
+		done := make(chan error, 1)
+		go func() { _, err := r1.Submit(context.Background(), [][]int32{seq(2, 64), seq(2, 64)}); done <- err }()
+		waitDepth(t, e, 2)
+		if b := e.Backlog(); b.Tokens != 128 {
+			t.Errorf("backlog %+v, want the real 128 tokens in place of the estimate", b)
+		}
+		if _, err := r1.Submit(context.Background(), [][]int32{{3}}); err == nil {
+			t.Error("a reservation was used twice")
+		}
+		r1.Release() // after Submit: nothing
+		close(f.gate)
+		for _, ch := range []chan error{first, done} {
+			if err := <-ch; err != nil {
+				t.Error(err)
+			}
+		}
+		if b := e.Backlog(); b.Tokens != 0 || b.Sequences != 0 {
+			t.Errorf("backlog %+v at the end", b)
+		}
+	})
 }
 
 // A request that waits longer than MaxQueueWait for its first pass is refused with
 // ErrQueueTimeout, at once and without costing compute; one already in a batch is served.
 func TestMaxQueueWait(t *testing.T) {
-	f := newGated("a")
-	e := newEngine(t, f, Options{MaxQueueWait: 50 * time.Millisecond})
-	first := make(chan error, 1)
-	go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
-	waitEntered(t, f) // request 1 is in a batch: its wait is over
-	start := time.Now()
-	if _, err := e.Submit(context.Background(), [][]int32{seq(77, 3)}); !errors.Is(err, ErrQueueTimeout) {
-		t.Fatalf("queued submit: %v, want ErrQueueTimeout", err)
-	}
-	if waited := time.Since(start); waited > 5*time.Second {
-		t.Errorf("refused after %v, not when its wait ran out", waited)
-	}
-	if b := e.Backlog(); b.Sequences != 0 || b.Tokens != 0 {
-		t.Errorf("the refused request still counts in the backlog: %+v", b)
-	}
-	time.Sleep(60 * time.Millisecond) // request 1 is now older than MaxQueueWait
-	close(f.gate)
-	if err := <-first; err != nil {
-		t.Fatalf("the request already in a batch: %v", err)
-	}
-	res, err := e.Submit(context.Background(), [][]int32{seq(5, 2)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkRows(t, res, [][]int32{seq(5, 2)})
-	for _, b := range f.seen() {
-		if b[0][0] == 77 {
-			t.Fatalf("the refused request reached the forwarder in batch %v", b)
+	synctest.Test(t, func(t *testing.T) {
+		f := newGated("a")
+		e := newEngine(t, f, Options{MaxQueueWait: 50 * time.Millisecond})
+		first := make(chan error, 1)
+		go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
+		waitEntered(t, f) // request 1 is in a batch: its wait is over
+		start := time.Now()
+		if _, err := e.Submit(context.Background(), [][]int32{seq(77, 3)}); !errors.Is(err, ErrQueueTimeout) {
+			t.Fatalf("queued submit: %v, want ErrQueueTimeout", err)
 		}
-	}
+		if waited := time.Since(start); waited > 5*time.Second {
+			t.Errorf("refused after %v, not when its wait ran out", waited)
+		}
+		if b := e.Backlog(); b.Sequences != 0 || b.Tokens != 0 {
+			t.Errorf("the refused request still counts in the backlog: %+v", b)
+		}
+		time.Sleep(60 * time.Millisecond) // request 1 is now older than MaxQueueWait
+		close(f.gate)
+		if err := <-first; err != nil {
+			t.Fatalf("the request already in a batch: %v", err)
+		}
+		res, err := e.Submit(context.Background(), [][]int32{seq(5, 2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRows(t, res, [][]int32{seq(5, 2)})
+		for _, b := range f.seen() {
+			if b[0][0] == 77 {
+				t.Fatalf("the refused request reached the forwarder in batch %v", b)
+			}
+		}
+	})
 }
 
 // Abort answers everything at once: the queued request fails with ErrClosed without running,
 // the running pass is cancelled and its request fails with ErrClosed too, and nothing more is
 // admitted.
 func TestAbortFailsQueuedAndRunningRequests(t *testing.T) {
-	f := newGated("a")
-	e := newEngine(t, f, Options{})
-	running, queued := make(chan error, 1), make(chan error, 1)
-	go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); running <- err }()
-	waitEntered(t, f)
-	go func() { _, err := e.Submit(context.Background(), [][]int32{seq(77, 2)}); queued <- err }()
-	waitDepth(t, e, 1)
-	e.Abort()
-	for name, ch := range map[string]chan error{"running": running, "queued": queued} {
-		if err := <-ch; !errors.Is(err, ErrClosed) {
-			t.Errorf("%s request: %v, want ErrClosed", name, err)
+	synctest.Test(t, func(t *testing.T) {
+		f := newGated("a")
+		e := newEngine(t, f, Options{})
+		running, queued := make(chan error, 1), make(chan error, 1)
+		go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); running <- err }()
+		waitEntered(t, f)
+		go func() { _, err := e.Submit(context.Background(), [][]int32{seq(77, 2)}); queued <- err }()
+		waitDepth(t, e, 1)
+		e.Abort()
+		for name, ch := range map[string]chan error{"running": running, "queued": queued} {
+			if err := <-ch; !errors.Is(err, ErrClosed) {
+				t.Errorf("%s request: %v, want ErrClosed", name, err)
+			}
 		}
-	}
-	if _, err := e.Submit(context.Background(), [][]int32{{2}}); !errors.Is(err, ErrClosed) {
-		t.Errorf("submit after Abort: %v, want ErrClosed", err)
-	}
-	if n := len(f.seen()); n != 1 {
-		t.Errorf("%d passes ran, want only the first", n)
-	}
+		if _, err := e.Submit(context.Background(), [][]int32{{2}}); !errors.Is(err, ErrClosed) {
+			t.Errorf("submit after Abort: %v, want ErrClosed", err)
+		}
+		if n := len(f.seen()); n != 1 {
+			t.Errorf("%d passes ran, want only the first", n)
+		}
+	})
 }
 
 // Backlog's drain estimate follows the measured throughput: the tokens waiting divided by the
 // tokens per second passes computed.
 func TestBacklogDrainEstimate(t *testing.T) {
-	f := &fakeForwarder{name: "a", delay: 20 * time.Millisecond}
-	e := newEngine(t, f, Options{})
-	if d := e.Backlog().Drain; d != 0 {
-		t.Errorf("drain %v before any pass, want 0 (unknown)", d)
-	}
-	for range 3 {
-		if _, err := e.Submit(context.Background(), [][]int32{seq(1, 100)}); err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeForwarder{name: "a", delay: 20 * time.Millisecond}
+		e := newEngine(t, f, Options{})
+		if d := e.Backlog().Drain; d != 0 {
+			t.Errorf("drain %v before any pass, want 0 (unknown)", d)
 		}
-	}
-	rate := e.rate.tokensPerSecond()
-	// 100 tokens take at least the forwarder's 20 ms.
-	if rate <= 0 || rate > 100/0.020 {
-		t.Fatalf("throughput %.0f tokens/s, want in (0, 5000]", rate)
-	}
-	f.gate, f.entered = make(chan struct{}), make(chan struct{}, 10)
-	go func() { _, _ = e.Submit(context.Background(), [][]int32{{1}}) }()
-	waitEntered(t, f)
-	go func() { _, _ = e.Submit(context.Background(), [][]int32{seq(2, 500)}) }()
-	waitDepth(t, e, 1)
-	b := e.Backlog()
-	want := time.Duration(500 / rate * float64(time.Second))
-	if b.Tokens != 500 || b.Drain < want*9/10 || b.Drain > want*11/10 {
-		t.Errorf("backlog %+v, want 500 tokens draining in about %v", b, want)
-	}
-	close(f.gate)
+		for range 3 {
+			if _, err := e.Submit(context.Background(), [][]int32{seq(1, 100)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rate := e.rate.tokensPerSecond()
+		// 100 tokens take at least the forwarder's 20 ms.
+		if rate <= 0 || rate > 100/0.020 {
+			t.Fatalf("throughput %.0f tokens/s, want in (0, 5000]", rate)
+		}
+		f.gate, f.entered = make(chan struct{}), make(chan struct{}, 10)
+		go func() { _, _ = e.Submit(context.Background(), [][]int32{{1}}) }()
+		waitEntered(t, f)
+		go func() { _, _ = e.Submit(context.Background(), [][]int32{seq(2, 500)}) }()
+		waitDepth(t, e, 1)
+		b := e.Backlog()
+		want := time.Duration(500 / rate * float64(time.Second))
+		if b.Tokens != 500 || b.Drain < want*9/10 || b.Drain > want*11/10 {
+			t.Errorf("backlog %+v, want 500 tokens draining in about %v", b, want)
+		}
+		close(f.gate)
+	})
 }
 
 func TestCancelledRequestCostsNoCompute(t *testing.T) {
-	f := newGated("a")
-	e := newEngine(t, f, Options{})
-	first := make(chan error, 1)
-	go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
-	waitEntered(t, f)
+	synctest.Test(t, func(t *testing.T) {
+		f := newGated("a")
+		e := newEngine(t, f, Options{})
+		first := make(chan error, 1)
+		go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
+		waitEntered(t, f)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	cancelled := make(chan error, 1)
-	go func() { _, err := e.Submit(ctx, [][]int32{seq(77, 3)}); cancelled <- err }()
-	waitDepth(t, e, 1)
-	cancel()
-	if err := <-cancelled; !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled submit: %v, want context.Canceled", err)
-	}
-	// Its place in the queue is free at once, not when the batcher next looks.
-	if b := e.Backlog(); b.Sequences != 0 || b.Tokens != 0 {
-		t.Errorf("backlog %+v after the only queued request was cancelled", b)
-	}
-	close(f.gate)
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
-	res, err := e.Submit(context.Background(), [][]int32{seq(5, 2)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkRows(t, res, [][]int32{seq(5, 2)})
-	for _, b := range f.seen() {
-		for _, s := range b {
-			if s[0] == 77 {
-				t.Fatalf("the cancelled request reached the forwarder in batch %v", b)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancelled := make(chan error, 1)
+		go func() { _, err := e.Submit(ctx, [][]int32{seq(77, 3)}); cancelled <- err }()
+		waitDepth(t, e, 1)
+		cancel()
+		if err := <-cancelled; !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled submit: %v, want context.Canceled", err)
+		}
+		// Its place in the queue is free at once, not when the batcher next looks.
+		if b := e.Backlog(); b.Sequences != 0 || b.Tokens != 0 {
+			t.Errorf("backlog %+v after the only queued request was cancelled", b)
+		}
+		close(f.gate)
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.Submit(context.Background(), [][]int32{seq(5, 2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRows(t, res, [][]int32{seq(5, 2)})
+		for _, b := range f.seen() {
+			for _, s := range b {
+				if s[0] == 77 {
+					t.Fatalf("the cancelled request reached the forwarder in batch %v", b)
+				}
 			}
 		}
-	}
-	if e.QueueDepth() != 0 {
-		t.Errorf("queue depth %d after drain, want 0", e.QueueDepth())
-	}
+		if e.QueueDepth() != 0 {
+			t.Errorf("queue depth %d after drain, want 0", e.QueueDepth())
+		}
+	})
 }
 
 func TestSwapPinsRequestsToTheirForwarder(t *testing.T) {
-	a := newGated("a")
-	b := &fakeForwarder{name: "b"}
-	e := newEngine(t, a, Options{})
-	first := make(chan error, 1)
-	go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
-	waitEntered(t, a)
+	synctest.Test(t, func(t *testing.T) {
+		a := newGated("a")
+		b := &fakeForwarder{name: "b"}
+		e := newEngine(t, a, Options{})
+		first := make(chan error, 1)
+		go func() { _, err := e.Submit(context.Background(), [][]int32{{1}}); first <- err }()
+		waitEntered(t, a)
 
-	type got struct {
-		res Result[*fakeForwarder, fakeOut]
-		err error
-	}
-	onA, onB := make(chan got, 1), make(chan got, 1)
-	go func() { r, err := e.Submit(context.Background(), [][]int32{seq(2, 2)}); onA <- got{r, err} }()
-	waitDepth(t, e, 1)
-	if prev := e.Swap(b); prev != a {
-		t.Fatalf("Swap returned %s, want a", prev.name)
-	}
-	if e.Current() != b {
-		t.Fatal("Current is not the swapped-in forwarder")
-	}
-	go func() { r, err := e.Submit(context.Background(), [][]int32{seq(3, 2)}); onB <- got{r, err} }()
-	waitDepth(t, e, 2)
-	close(a.gate)
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
-	ra, rb := <-onA, <-onB
-	if ra.err != nil || rb.err != nil {
-		t.Fatal(ra.err, rb.err)
-	}
-	if ra.res.Forwarder != a || ra.res.Rows[0].Output.by != "a" {
-		t.Errorf("request admitted before Swap ran on %s", ra.res.Rows[0].Output.by)
-	}
-	if rb.res.Forwarder != b || rb.res.Rows[0].Output.by != "b" {
-		t.Errorf("request admitted after Swap ran on %s", rb.res.Rows[0].Output.by)
-	}
-	for _, batch := range a.seen() {
-		for _, s := range batch {
-			if s[0] == 3 {
-				t.Error("forwarder a computed a request pinned to b")
+		type got struct {
+			res Result[*fakeForwarder, fakeOut]
+			err error
+		}
+		onA, onB := make(chan got, 1), make(chan got, 1)
+		go func() { r, err := e.Submit(context.Background(), [][]int32{seq(2, 2)}); onA <- got{r, err} }()
+		waitDepth(t, e, 1)
+		if prev := e.Swap(b); prev != a {
+			t.Fatalf("Swap returned %s, want a", prev.name)
+		}
+		if e.Current() != b {
+			t.Fatal("Current is not the swapped-in forwarder")
+		}
+		go func() { r, err := e.Submit(context.Background(), [][]int32{seq(3, 2)}); onB <- got{r, err} }()
+		waitDepth(t, e, 2)
+		close(a.gate)
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		ra, rb := <-onA, <-onB
+		if ra.err != nil || rb.err != nil {
+			t.Fatal(ra.err, rb.err)
+		}
+		if ra.res.Forwarder != a || ra.res.Rows[0].Output.by != "a" {
+			t.Errorf("request admitted before Swap ran on %s", ra.res.Rows[0].Output.by)
+		}
+		if rb.res.Forwarder != b || rb.res.Rows[0].Output.by != "b" {
+			t.Errorf("request admitted after Swap ran on %s", rb.res.Rows[0].Output.by)
+		}
+		for _, batch := range a.seen() {
+			for _, s := range batch {
+				if s[0] == 3 {
+					t.Error("forwarder a computed a request pinned to b")
+				}
 			}
 		}
-	}
+	})
 }
 
 func TestForwardErrorsAndPanicsReachTheCaller(t *testing.T) {
@@ -583,60 +599,62 @@ func TestForwardErrorsAndPanicsReachTheCaller(t *testing.T) {
 }
 
 func TestCloseDrainsQueuedRequests(t *testing.T) {
-	f := newGated("a")
-	e, err := New[*fakeForwarder, fakeOut](f, Options{MaxBatchTokens: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	submit := func(tag int32) {
-		defer wg.Done()
-		res, err := e.Submit(context.Background(), [][]int32{{tag}})
-		if err == nil && res.Rows[0].Output.ids[res.Rows[0].Index][0] != tag {
-			err = fmt.Errorf("request %d got the wrong row", tag)
-		}
-		errs <- err
-	}
-	wg.Add(1)
-	go submit(1)
-	waitEntered(t, f)
-	wg.Add(3)
-	for tag := int32(2); tag <= 4; tag++ {
-		go submit(tag)
-	}
-	waitDepth(t, e, 3)
-
-	closed := make(chan error, 1)
-	go func() { closed <- e.Close(context.Background()) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		// A probe admitted before Close flips the switch times out and is dropped uncomputed.
-		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
-		_, err := e.Submit(ctx, [][]int32{{9}})
-		cancel()
-		if errors.Is(err, ErrClosed) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("Submit kept admitting after Close")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	close(f.gate)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	synctest.Test(t, func(t *testing.T) {
+		f := newGated("a")
+		e, err := New[*fakeForwarder, fakeOut](f, Options{MaxBatchTokens: 1})
 		if err != nil {
-			t.Error(err)
+			t.Fatal(err)
 		}
-	}
-	if err := <-closed; err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if n := len(f.seen()); n != 4 {
-		t.Errorf("ran %d batches, want 4 (budget 1 → one sequence each)", n)
-	}
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		submit := func(tag int32) {
+			defer wg.Done()
+			res, err := e.Submit(context.Background(), [][]int32{{tag}})
+			if err == nil && res.Rows[0].Output.ids[res.Rows[0].Index][0] != tag {
+				err = fmt.Errorf("request %d got the wrong row", tag)
+			}
+			errs <- err
+		}
+		wg.Add(1)
+		go submit(1)
+		waitEntered(t, f)
+		wg.Add(3)
+		for tag := int32(2); tag <= 4; tag++ {
+			go submit(tag)
+		}
+		waitDepth(t, e, 3)
+
+		closed := make(chan error, 1)
+		go func() { closed <- e.Close(context.Background()) }()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			// A probe admitted before Close flips the switch times out and is dropped uncomputed.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+			_, err := e.Submit(ctx, [][]int32{{9}})
+			cancel()
+			if errors.Is(err, ErrClosed) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("Submit kept admitting after Close")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		close(f.gate)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Error(err)
+			}
+		}
+		if err := <-closed; err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if n := len(f.seen()); n != 4 {
+			t.Errorf("ran %d batches, want 4 (budget 1 → one sequence each)", n)
+		}
+	})
 }
 
 func TestCloseGivesUpWhenItsContextEnds(t *testing.T) {

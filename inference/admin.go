@@ -459,7 +459,7 @@ func (c *Core) RemoveHead(name string, who Caller) (*HeadChange, error) {
 func (m *served) clone() *served {
 	return &served{
 		name: m.name, main: m.main, lanes: slices.Clone(m.lanes), heads: maps.Clone(m.heads),
-		headNames: slices.Clone(m.headNames), maxInputTokens: m.maxInputTokens,
+		headNames: slices.Clone(m.headNames), ownHead: m.ownHead, maxInputTokens: m.maxInputTokens,
 		encOpts: m.encOpts, maxBatchTokens: m.maxBatchTokens, queue: m.queue, batchWait: m.batchWait, obs: m.obs, log: m.log,
 		startInfo: m.startInfo,
 	}

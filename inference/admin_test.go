@@ -50,7 +50,7 @@ func TestSwapFreesOldWeights(t *testing.T) {
 	ctx := t.Context()
 	embed := func() {
 		t.Helper()
-		if _, err := c.Embed(ctx, EmbedRequest{Inputs: []string{"hello"}, Truncate: true}); err != nil {
+		if _, err := c.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{"hello"})}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -9,21 +9,21 @@ import (
 
 // The byte bound evicts least recently used entries; a read refreshes an entry; an entry
 // larger than the whole cache is not stored.
-func TestEmbedCacheByteBound(t *testing.T) {
+func TestResultCacheByteBound(t *testing.T) {
 	m := nopObserver{}
 	key := func(i int) cacheKey {
-		return cacheKey{checkpoint: "sha256:abc", pooling: encoder.PoolMean, maxTokens: 512, text: fmt.Sprint("text ", i)}
+		return cacheKey{checkpoint: "sha256:abc", product: string(encoder.PoolMean), maxTokens: 512, input: TextInput(fmt.Sprint("text ", i)).key()}
 	}
 	entry := func() cacheEntry { return cacheEntry{vec: make([]float32, 32), tokens: 3} }
 	per := key(0).size() + entry().size()
-	c, err := newEmbedCache(3*per+per/2, m) // room for three entries
+	c, err := newResultCache(3*per+per/2, m) // room for three entries
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
 		c.add(key(i), entry())
 	}
-	if _, ok := c.get(key(0)); !ok { // 0 is now the most recently used; 1 the least
+	if _, ok := c.get(CacheEmbed, key(0)); !ok { // 0 is now the most recently used; 1 the least
 		t.Fatal("entry 0 missing before the cache is full")
 	}
 	c.add(key(3), entry())
@@ -31,7 +31,7 @@ func TestEmbedCacheByteBound(t *testing.T) {
 		t.Errorf("usage %d entries %d bytes, want 3 entries %d bytes (limit %d)", n, b, 3*per, c.limit)
 	}
 	for i, want := range []bool{true, false, true, true} {
-		if _, ok := c.get(key(i)); ok != want {
+		if _, ok := c.get(CacheEmbed, key(i)); ok != want {
 			t.Errorf("entry %d present %v, want %v", i, ok, want)
 		}
 	}
@@ -40,21 +40,21 @@ func TestEmbedCacheByteBound(t *testing.T) {
 		t.Errorf("after replacing: %d bytes, want %d", b, 3*per)
 	}
 	c.add(key(9), cacheEntry{vec: make([]float32, 1024)})
-	if _, ok := c.get(key(9)); ok {
+	if _, ok := c.get(CacheEmbed, key(9)); ok {
 		t.Error("an entry larger than the cache was stored")
 	}
-	if off, err := newEmbedCache(0, m); off != nil || err != nil {
+	if off, err := newResultCache(0, m); off != nil || err != nil {
 		t.Errorf("a zero limit built a cache (%v)", err)
 	}
-	var off *embedCache
+	var off *resultCache
 	off.add(key(1), entry())
-	if _, ok := off.get(key(1)); ok {
+	if _, ok := off.get(CacheEmbed, key(1)); ok {
 		t.Error("a disabled cache hit")
 	}
 }
 
 // CacheBytes -1 disables the cache.
-func TestEmbedCacheDisabled(t *testing.T) {
+func TestResultCacheDisabled(t *testing.T) {
 	c, err := New(Options{CacheBytes: -1})
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,9 @@ type Options struct {
 	MaxRequestTokens int
 	// DefaultPooling is used when a request names none (default mean).
 	DefaultPooling encoder.Pooling
+	// DefaultHead names the head a classification request that names none runs on (see
+	// Core.DefaultHead); "" lets the served checkpoint's own head, or the only head, be it.
+	DefaultHead string
 	// CacheBytes bounds the embedding result cache: pooled vectors keyed by checkpoint ID, text
 	// and options, so a repeated text costs no tokenization and no forward pass. 0 selects
 	// DefaultCacheBytes; a negative value disables the cache.
@@ -50,8 +53,9 @@ type Observer interface {
 	engine.Observer
 	// Refused counts a request refused for lack of queue room, by stage (Stage*).
 	Refused(stage string)
-	// CacheLookup counts one embed input looked up in the result cache.
-	CacheLookup(hit bool)
+	// CacheLookup counts one result of one input looked up in the result cache: a pooled
+	// embedding (kind CacheEmbed) or a head's logits (CacheClassify).
+	CacheLookup(kind string, hit bool)
 	// CacheEvicted counts one entry evicted to keep the cache within its bound.
 	CacheEvicted()
 }
@@ -70,7 +74,7 @@ type Core struct {
 	log    *slog.Logger
 	obs    Observer
 	model  atomic.Pointer[served] // nil until Load succeeds
-	cache  *embedCache            // nil when disabled
+	cache  *resultCache           // nil when disabled
 	admin  admin
 	closed atomic.Bool
 }
@@ -106,7 +110,7 @@ func New(opts Options) (*Core, error) {
 		opts.Sources = &checkpoint.Resolver{}
 	}
 	c := &Core{opts: opts, log: opts.Logger, obs: opts.Observer}
-	cache, err := newEmbedCache(opts.CacheBytes, c.obs)
+	cache, err := newResultCache(opts.CacheBytes, c.obs)
 	if err != nil {
 		return nil, fmt.Errorf("inference: %w", err)
 	}
@@ -118,7 +122,7 @@ type nopObserver struct{}
 
 func (nopObserver) BatchDone(engine.BatchStats) {}
 func (nopObserver) Refused(string)              {}
-func (nopObserver) CacheLookup(bool)            {}
+func (nopObserver) CacheLookup(string, bool)    {}
 func (nopObserver) CacheEvicted()               {}
 
 // Options returns the options in effect, defaults filled.
@@ -202,14 +206,14 @@ func (c *Core) acquire() (*served, error) {
 	}
 }
 
-// acquireFor acquires the served snapshot for a request of inputs, once they pass the
+// acquireFor acquires the served snapshot for a request of n inputs, once they pass the
 // rules every request shares; release it with m.refs.Release().
-func (c *Core) acquireFor(inputs []string) (*served, error) {
+func (c *Core) acquireFor(n int) (*served, error) {
 	m, err := c.acquire()
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkInputs(len(inputs), "inputs"); err != nil {
+	if err := c.checkInputs(n, "inputs"); err != nil {
 		m.refs.Release()
 		return nil, err
 	}
@@ -240,10 +244,14 @@ type ModelInfo struct {
 	Name, Checkpoint string
 	Config           weights.Config
 	MaxInputTokens   int
+	MaxBatchTokens   int // the padded token budget of one forward pass
 	DefaultPooling   encoder.Pooling
 	HasPooler        bool
 	DType            encoder.DType
 	Heads            []HeadInfo
+	// OwnHead names the served checkpoint's own head (a *ForSequenceClassification model), if
+	// it is loaded.
+	OwnHead string
 }
 
 // HeadInfo describes one classification head.
@@ -266,22 +274,29 @@ func (c *Core) Model() (ModelInfo, error) {
 		Checkpoint:     enc.CheckpointID(),
 		Config:         enc.Config(),
 		MaxInputTokens: m.maxInputTokens,
+		MaxBatchTokens: m.maxBatchTokens,
 		DefaultPooling: c.opts.DefaultPooling,
 		HasPooler:      enc.HasPooler(),
 		DType:          enc.DType(),
 		Heads:          make([]HeadInfo, 0, len(m.headNames)),
 	}
 	for _, name := range m.headNames {
-		h := m.heads[name]
-		pt := h.head.ProblemType()
-		if pt == "" {
-			pt = "single_label_classification"
-			if len(h.head.Labels()) == 1 {
-				pt = "multi_label_classification"
-			}
-		}
-		info.Heads = append(info.Heads, HeadInfo{Name: name, Labels: h.head.Labels(), ProblemType: pt,
-			Checkpoint: h.lane.eng.Current().CheckpointID()})
+		info.Heads = append(info.Heads, headInfo(m.heads[name]))
+	}
+	if _, ok := m.heads[m.ownHead]; ok {
+		info.OwnHead = m.ownHead
 	}
 	return info, nil
+}
+
+// headInfo describes h.
+func headInfo(h *servedHead) HeadInfo {
+	pt := h.head.ProblemType()
+	if pt == "" {
+		pt = "single_label_classification"
+		if len(h.head.Labels()) == 1 {
+			pt = "multi_label_classification"
+		}
+	}
+	return HeadInfo{Name: h.name, Labels: h.head.Labels(), ProblemType: pt, Checkpoint: h.lane.eng.Current().CheckpointID()}
 }

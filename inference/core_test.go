@@ -97,27 +97,42 @@ func TestRequestRefusals(t *testing.T) {
 		do   func() error
 		kind error
 	}{
-		{"embed not ready", func() error { _, err := notReady.Embed(ctx, EmbedRequest{Inputs: []string{"a"}}); return err }, ErrNotReady},
-		{"tokenize not ready", func() error { _, err := notReady.Tokenize([]string{"a"}, true); return err }, ErrNotReady},
+		{"embed not ready", func() error {
+			_, err := notReady.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{"a"})})
+			return err
+		}, ErrNotReady},
+		{"tokenize not ready", func() error { _, err := notReady.Tokenize(TextInputs([]string{"a"}), true); return err }, ErrNotReady},
 		{"embed empty", func() error { _, err := c.Embed(ctx, EmbedRequest{}); return err }, ErrEmptyInput},
 		{"embed too many inputs", func() error {
-			_, err := c.Embed(ctx, EmbedRequest{Inputs: []string{"1", "2", "3", "4", "5"}})
+			_, err := c.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{"1", "2", "3", "4", "5"})})
 			return err
 		}, ErrTooManyInputs},
-		{"embed unknown pooling", func() error { _, err := c.Embed(ctx, EmbedRequest{Inputs: []string{"a"}, Pooling: "max"}); return err }, ErrInvalidInput},
-		{"embed too long", func() error { _, err := c.Embed(ctx, EmbedRequest{Inputs: []string{long}}); return err }, ErrInputTooLong},
+		{"embed unknown pooling", func() error {
+			_, err := c.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{"a"}), Pooling: "max"})
+			return err
+		}, ErrInvalidInput},
+		{"embed too long", func() error {
+			_, err := c.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{long}), Truncation: Truncation{Refuse: true}})
+			return err
+		}, ErrInputTooLong},
 		{"embed too many tokens", func() error {
-			_, err := c.Embed(ctx, EmbedRequest{Inputs: []string{tooMany, tooMany, tooMany}, Truncate: true})
+			_, err := c.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{tooMany, tooMany, tooMany})})
 			return err
 		}, ErrTooManyTokens},
-		{"classify without heads", func() error { _, err := c.Classify(ctx, ClassifyRequest{Inputs: []string{"a"}}); return err }, ErrUnknownHead},
-		{"classify which head", func() error { _, err := twoHeads.Classify(ctx, ClassifyRequest{Inputs: []string{"a"}}); return err }, ErrMissingHead},
+		{"classify without heads", func() error {
+			_, err := c.Classify(ctx, ClassifyRequest{Inputs: TextInputs([]string{"a"})})
+			return err
+		}, ErrUnknownHead},
+		{"classify which head", func() error {
+			_, err := twoHeads.Classify(ctx, ClassifyRequest{Inputs: TextInputs([]string{"a"})})
+			return err
+		}, ErrMissingHead},
 		{"classify unknown head", func() error {
-			_, err := twoHeads.Classify(ctx, ClassifyRequest{Inputs: []string{"a"}, Head: "c"})
+			_, err := twoHeads.Classify(ctx, ClassifyRequest{Inputs: TextInputs([]string{"a"}), Heads: []string{"c"}})
 			return err
 		}, ErrUnknownHead},
 		{"classify top_k 0", func() error {
-			_, err := twoHeads.Classify(ctx, ClassifyRequest{Inputs: []string{"a"}, Head: "a", TopK: &zero})
+			_, err := twoHeads.Classify(ctx, ClassifyRequest{Inputs: TextInputs([]string{"a"}), Heads: []string{"a"}, TopK: &zero})
 			return err
 		}, ErrInvalidInput},
 		{"decode outside the vocabulary", func() error { _, err := c.Decode([][]int32{{0, 1 << 30}}, true); return err }, ErrInvalidInput},
@@ -133,7 +148,7 @@ func TestRequestRefusals(t *testing.T) {
 	t.Run("request timeout", func(t *testing.T) {
 		ctx, cancel := context.WithTimeoutCause(t.Context(), 0, ErrTimeout)
 		defer cancel()
-		if _, err := c.Embed(ctx, EmbedRequest{Inputs: []string{"a"}, Truncate: true}); !errors.Is(err, ErrTimeout) {
+		if _, err := c.Embed(ctx, EmbedRequest{Inputs: TextInputs([]string{"a"})}); !errors.Is(err, ErrTimeout) {
 			t.Errorf("%v, want ErrTimeout", err)
 		}
 	})
@@ -157,7 +172,7 @@ func TestReserve(t *testing.T) {
 	if _, err := c.Reserve(WorkloadEmbed, 80); !errors.Is(err, ErrOverloaded) {
 		t.Errorf("second Reserve over the token bound: %v, want ErrOverloaded", err)
 	}
-	if _, err := c.Embed(t.Context(), EmbedRequest{Inputs: []string{"hello"}, Truncate: true, Reserved: r}); err != nil {
+	if _, err := c.Embed(t.Context(), EmbedRequest{Inputs: TextInputs([]string{"hello"}), Reserved: r}); err != nil {
 		t.Errorf("embed through the reservation: %v", err)
 	}
 	r.Release() // a no-op once used

@@ -9,13 +9,20 @@ import (
 
 // EmbedRequest asks for one vector per input, or every token's vector with pooling none.
 type EmbedRequest struct {
-	Inputs []string
+	// Inputs are texts or token ids (or sentence pairs, embedded as the pair template lays
+	// them out).
+	Inputs []Input
 	// Pooling is mean, cls, pooler or none ("": Options.DefaultPooling).
 	Pooling   string
 	Normalize bool // L2-normalise every vector
-	// Truncate cuts inputs to the token limit; without it a longer input is refused.
-	Truncate     bool
+	// Dimensions keeps the first N dimensions of every vector, normalised afterwards when
+	// Normalize is set (Matryoshka truncation); nil keeps them all.
+	Dimensions   *int
+	Truncation   Truncation
 	ReturnTokens bool // also return each input's tokens (always with pooling none)
+	// Classify names heads that also score the inputs, from the same forward pass for heads
+	// on the main encoder (["*"]: every head). Every label is returned, by score.
+	Classify []string
 	// Reserved is the room Reserve held for the request, or nil.
 	Reserved *Reservation
 }
@@ -28,15 +35,16 @@ type Embeddings struct {
 	Vectors           [][]float32   // one per input, unless Pooling is none (read only: the cache shares them)
 	TokenVectors      [][][]float32 // per input and token, with Pooling none
 	Tokens            [][]Token     // with ReturnTokens or Pooling none
+	Classifications   []HeadResult  // per head of Classify, in its order
 	Stats             Stats
 }
 
 // Embed embeds req.Inputs on the main encoder. Every vector of one answer comes from one
-// checkpoint, named in the answer, even across a swap. Repeated texts are answered from the
+// checkpoint, named in the answer, even across a swap. Repeated inputs are answered from the
 // result cache. A ctx whose cause is ErrTimeout (context.WithTimeoutCause) fails with
 // ErrTimeout when it ends, any other ended ctx with ErrCancelled.
 func (c *Core) Embed(ctx context.Context, req EmbedRequest) (*Embeddings, error) {
-	m, err := c.acquireFor(req.Inputs)
+	m, err := c.acquireFor(len(req.Inputs))
 	if err != nil {
 		return nil, err
 	}
@@ -49,67 +57,97 @@ func (c *Core) Embed(ctx context.Context, req EmbedRequest) (*Embeddings, error)
 		}
 		pooling = p
 	}
-	if pooling == encoder.PoolPooler && !m.main.eng.Current().HasPooler() {
+	enc := m.main.eng.Current()
+	if pooling == encoder.PoolPooler && !enc.HasPooler() {
 		return nil, errorf(ErrInvalidInput, "pooling \"pooler\": this checkpoint has no pooler weights; use mean or cls")
 	}
-	if pooling != encoder.PoolNone && !req.ReturnTokens {
-		// Pooled vectors only: the result cache applies.
-		res, err := c.embedPooled(ctx, m, req.Reserved, req.Inputs, pooling, req.Normalize, req.Truncate)
-		if err != nil {
+	dims := 0 // all
+	if req.Dimensions != nil {
+		dims = *req.Dimensions
+		if hidden := enc.Config().HiddenSize; dims < 1 || dims > hidden {
+			return nil, errorf(ErrInvalidInput, "dimensions %d: want 1 to %d, the model's hidden size", dims, hidden)
+		}
+	}
+	if err := validTruncation(req.Truncation); err != nil {
+		return nil, err
+	}
+	var heads []*servedHead
+	if len(req.Classify) > 0 {
+		if heads, err = m.resolveHeads(req.Classify, ""); err != nil {
 			return nil, err
 		}
-		return &Embeddings{Model: m.name, Checkpoint: res.checkpoint, Pooling: pooling, Dimensions: res.dimensions,
-			Vectors: res.vecs, Stats: res.stats}, nil
 	}
-	out, err := c.compute(ctx, m, req.Reserved, m.main, req.Inputs, req.Truncate)
+	// Pooled vectors alone come from the result cache; token rows and tokens need the pass.
+	rows := pooling == encoder.PoolNone || req.ReturnTokens
+	var pool []product
+	if pooling != encoder.PoolNone {
+		pool = []product{poolProduct(pooling, req.Normalize)}
+	}
+	jobs := headJobs(m, heads, pool, rows)
+	results, st, err := c.runJobs(ctx, m, req.Reserved, jobs, req.Inputs, req.Truncation)
 	if err != nil {
 		return nil, err
 	}
-	enc := out.res.Forwarder
-	resp := &Embeddings{Model: m.name, Checkpoint: enc.CheckpointID(), Pooling: pooling,
-		Dimensions: enc.Config().HiddenSize, Stats: out.stats}
+	main := results[0]
+	resp := &Embeddings{Model: m.name, Checkpoint: main.checkpoint, Pooling: pooling, Dimensions: main.dimensions, Stats: st,
+		Classifications: headResults(heads, jobs, results, false, nil)}
+	if dims > 0 {
+		resp.Dimensions = dims
+	}
 	if pooling == encoder.PoolNone {
-		resp.TokenVectors = make([][][]float32, len(out.res.Rows))
-		for i, row := range out.res.Rows {
-			resp.TokenVectors[i] = tokenRows(row.Output.Hidden(row.Index), req.Normalize)
+		resp.TokenVectors = make([][][]float32, len(req.Inputs))
+		for i, row := range main.computed.res.Rows {
+			resp.TokenVectors[i] = tokenRows(row.Output.Hidden(row.Index), req.Normalize, dims)
 		}
 	} else {
-		resp.Vectors = make([][]float32, len(out.res.Rows))
-		for i, row := range out.res.Rows {
-			v, err := enc.Pool(row.Output, row.Index, pooling, req.Normalize)
-			if err != nil {
-				return nil, err
+		resp.Vectors = main.values[0]
+		if dims > 0 {
+			resp.Vectors = make([][]float32, len(main.values[0]))
+			for i, v := range main.values[0] {
+				resp.Vectors[i] = cutVector(v, dims, req.Normalize)
 			}
-			resp.Vectors[i] = v
 		}
 	}
-	resp.Tokens = make([][]Token, len(out.encs))
-	for i, e := range out.encs {
-		resp.Tokens[i] = e.tokens
+	if rows {
+		resp.Tokens = make([][]Token, len(req.Inputs))
+		for i, e := range main.computed.encs {
+			resp.Tokens[i] = e.tokens
+		}
 	}
 	return resp, nil
 }
 
-// tokenRows returns a sequence's token vectors, L2-normalised copies when normalize is set
-// (the encoder's rows are shared with batchmates and must not be modified).
-func tokenRows(rows [][]float32, normalize bool) [][]float32 {
-	if !normalize {
+// tokenRows returns a sequence's token vectors: as they are, or copies cut to dims
+// dimensions (0: all) and L2-normalised when asked (the encoder's rows are shared with
+// batchmates and must not be modified).
+func tokenRows(rows [][]float32, normalize bool, dims int) [][]float32 {
+	if !normalize && dims == 0 {
 		return rows
 	}
 	out := make([][]float32, len(rows))
 	for i, r := range rows {
-		var ss float64
-		for _, x := range r {
-			ss += float64(x) * float64(x)
-		}
-		v := make([]float32, len(r))
-		if ss > 0 {
-			inv := 1 / math.Sqrt(ss)
-			for j, x := range r {
-				v[j] = float32(float64(x) * inv)
-			}
-		}
-		out[i] = v
+		out[i] = cutVector(r, dims, normalize)
+	}
+	return out
+}
+
+// cutVector returns a copy of v's first dims dimensions (0: all), scaled to unit L2 norm when
+// normalize is set. v is not modified: the cache and batchmates share it.
+func cutVector(v []float32, dims int, normalize bool) []float32 {
+	if dims > 0 {
+		v = v[:dims]
+	}
+	out := make([]float32, len(v))
+	var ss float64
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	scale := 1.0
+	if normalize && ss > 0 {
+		scale = 1 / math.Sqrt(ss)
+	}
+	for j, x := range v {
+		out[j] = float32(float64(x) * scale)
 	}
 	return out
 }

@@ -5,11 +5,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coldserve/coldserve/checkpoint"
 	"github.com/coldserve/coldserve/encoder"
+	"github.com/coldserve/coldserve/engine"
 	"github.com/coldserve/coldserve/internal/fixture"
 )
 
@@ -54,3 +57,33 @@ func newAdminCore(t testing.TB, root string) *Core {
 }
 
 func checkpointRoot(t testing.TB) string { return fixture.CheckpointRoot(t, tinyDir, sentimentDir) }
+
+func sourcesIn(root string) *checkpoint.Resolver { return &checkpoint.Resolver{Roots: []string{root}} }
+
+// countingObserver counts forward passes and cache hits by kind.
+type countingObserver struct {
+	nopObserver
+	passes atomic.Int64
+	mu     sync.Mutex
+	hit    map[string]int
+}
+
+func (o *countingObserver) BatchDone(engine.BatchStats) { o.passes.Add(1) }
+
+func (o *countingObserver) CacheLookup(kind string, hit bool) {
+	if !hit {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.hit == nil {
+		o.hit = map[string]int{}
+	}
+	o.hit[kind]++
+}
+
+func (o *countingObserver) hits(kind string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.hit[kind]
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"time"
-	"unicode/utf8"
 
 	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/engine"
@@ -81,9 +80,9 @@ type Stats struct {
 }
 
 // add counts one input of n tokens.
-func (st *Stats) add(text string, n int) {
+func (st *Stats) add(in Input, n int) {
 	st.Tokens += n
-	st.Chars += utf8.RuneCountInString(text)
+	st.Chars += in.chars()
 	st.Lengths = append(st.Lengths, n)
 }
 
@@ -106,19 +105,19 @@ func (c *Core) checkInputs(n int, what string) error {
 	return nil
 }
 
-// compute tokenizes texts on lane l (truncating to the model's limit, or refusing with
-// ErrInputTooLong when truncate is false and an input is longer), runs them through l's
-// engine and returns the rows. The request is pinned to the encoder current at submission;
-// its result says which one. A full queue is checked before tokenizing, so that refusing
-// costs little.
-func (c *Core) compute(ctx context.Context, m *served, r *Reservation, l *lane, texts []string, truncate bool) (*computed, error) {
-	out := &computed{stats: Stats{Inputs: len(texts)}}
+// compute tokenizes inputs on lane l (cutting them to the model's limit as trunc says, or
+// refusing with ErrInputTooLong when trunc.Refuse is set and an input is longer), runs them
+// through l's engine and returns the rows. The request is pinned to the encoder current at
+// submission; its result says which one. A full queue is checked before tokenizing, so that
+// refusing costs little.
+func (c *Core) compute(ctx context.Context, m *served, r *Reservation, l *lane, inputs []Input, trunc Truncation) (*computed, error) {
+	out := &computed{stats: Stats{Inputs: len(inputs)}}
 	start := time.Now()
 	if !r.holds(l) && l.eng.Full() {
 		c.obs.Refused(StageAdmission)
 		return out, errQueueFull(engine.ErrOverloaded, l.eng.Backlog().Drain)
 	}
-	encs, err := l.tok.encode(texts, m.maxInputTokens, true)
+	encs, err := l.tok.encode(inputs, m.maxInputTokens, trunc, true)
 	if err != nil {
 		return out, err
 	}
@@ -127,13 +126,13 @@ func (c *Core) compute(ctx context.Context, m *served, r *Reservation, l *lane, 
 
 	ids := make([][]int32, len(encs))
 	for i, enc := range encs {
-		if enc.dropped > 0 && !truncate {
+		if enc.dropped > 0 && trunc.Refuse {
 			return out, errorf(ErrInputTooLong,
 				"input %d has %d tokens, more than the limit of %d (specials included): shorten it or send \"truncate\": true",
 				i, enc.fullLength(), m.maxInputTokens)
 		}
 		ids[i] = enc.ids
-		out.stats.add(texts[i], len(enc.ids))
+		out.stats.add(inputs[i], len(enc.ids))
 	}
 	if out.stats.Tokens > c.opts.MaxRequestTokens {
 		return out, errorf(ErrTooManyTokens,

@@ -28,6 +28,7 @@ type served struct {
 	lanes          []*lane // main first; one per distinct encoder
 	heads          map[string]*servedHead
 	headNames      []string // sorted
+	ownHead        string   // the served checkpoint's own head (a *ForSequenceClassification model), or ""
 	maxInputTokens int
 
 	// What new lanes are built with (admin heads with their own encoder).
@@ -54,6 +55,7 @@ type lane struct {
 // servedHead is a classification head and the lane whose encoder feeds it.
 type servedHead struct {
 	name string
+	id   string // the ID of the checkpoint the head came from: its weights, for cache keys
 	head *encoder.Head
 	lane *lane
 }
@@ -133,6 +135,7 @@ func load(ctx context.Context, cfg ModelConfig, obs engine.Observer, log *slog.L
 		if err := s.addHead(s.name, ck, s.main); err != nil {
 			return nil, err
 		}
+		s.ownHead = s.name
 	}
 	for _, spec := range cfg.Heads {
 		if err := s.loadHead(ctx, spec, ck.ID(), ck.Config.VocabSize, tok, newLane, log); err != nil {
@@ -223,7 +226,7 @@ func (s *served) addHead(name string, ck *weights.Checkpoint, l *lane) error {
 	if _, dup := s.heads[name]; dup {
 		return fmt.Errorf("head %q is loaded twice", name)
 	}
-	s.heads[name] = &servedHead{name: name, head: h, lane: l}
+	s.heads[name] = &servedHead{name: name, id: ck.ID(), head: h, lane: l}
 	s.headNames = append(s.headNames, name)
 	return nil
 }

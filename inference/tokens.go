@@ -1,16 +1,16 @@
 package inference
 
-// Tokenize returns each text's tokens with the served tokenizer, without truncation; specials
-// adds <s> and </s>.
-func (c *Core) Tokenize(texts []string, specials bool) ([][]Token, error) {
+// Tokenize returns each input's tokens (texts and pairs) with the served tokenizer, without
+// truncation; specials adds the template's special tokens (<s> and </s>).
+func (c *Core) Tokenize(inputs []Input, specials bool) ([][]Token, error) {
 	m, err := c.ready()
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkInputs(len(texts), "inputs"); err != nil {
+	if err := c.checkInputs(len(inputs), "inputs"); err != nil {
 		return nil, err
 	}
-	encs, err := m.main.tok.encode(texts, 0, specials)
+	encs, err := m.main.tok.encode(inputs, 0, Truncation{}, specials)
 	if err != nil {
 		return nil, err
 	}

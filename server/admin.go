@@ -2,11 +2,8 @@ package server
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -38,20 +35,16 @@ func (s *Server) adminRoutes(r *gin.RouterGroup) {
 }
 
 // adminAuth enforces the Bearer token: 403 admin_disabled when none is configured, 401 when the
-// header is missing or wrong. Tokens are compared as SHA-256 sums with subtle.ConstantTimeCompare,
-// so the comparison time reveals neither the token nor its length.
+// header is missing or wrong (compared in constant time, see keyring).
 func (s *Server) adminAuth() gin.HandlerFunc {
-	want := sha256.Sum256([]byte(s.opts.Admin.Token))
+	token := newKeyring(s.opts.Admin.Token)
 	return func(c *gin.Context) {
 		if s.opts.Admin.Token == "" {
 			s.fail(c, errorf(http.StatusForbidden, CodeAdminDisabled,
 				"the admin API is disabled: start the server with --admin-token (or COLDSERVE_ADMIN_TOKEN)"))
 			return
 		}
-		h := c.GetHeader("Authorization")
-		scheme, tok, ok := strings.Cut(h, " ")
-		got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-		if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		if !token.matches(c.GetHeader("Authorization")) {
 			c.Header("WWW-Authenticate", `Bearer realm="coldserve-admin"`)
 			s.fail(c, errorf(http.StatusUnauthorized, CodeUnauthorized,
 				"missing or wrong admin token: send Authorization: Bearer <token>"))

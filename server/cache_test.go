@@ -16,7 +16,8 @@ import (
 // cacheCounters reads the cache hit and miss counters.
 func cacheCounters(t *testing.T, s *Server) (hits, misses int) {
 	t.Helper()
-	return int(testutil.ToFloat64(s.metrics.cacheHits)), int(testutil.ToFloat64(s.metrics.cacheMisses))
+	return int(testutil.ToFloat64(s.metrics.cacheHits.WithLabelValues(inference.CacheEmbed))),
+		int(testutil.ToFloat64(s.metrics.cacheMisses.WithLabelValues(inference.CacheEmbed)))
 }
 
 func embed(t *testing.T, s *Server, body map[string]any) embedResp {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coldserve/coldserve/api/openai"
+	"github.com/coldserve/coldserve/api/tei"
 	"github.com/coldserve/coldserve/checkpoint"
 	"github.com/coldserve/coldserve/inference"
 )
@@ -53,12 +55,17 @@ func fuzzRoute(f *testing.F, path string, seeds ...string) {
 		req.Header.Set("Authorization", "Bearer tok")
 		rec := httptest.NewRecorder()
 		s.Handler().ServeHTTP(rec, req)
-		checkTypedAnswer(t, rec.Code, rec.Body.Bytes())
+		checkTypedAnswer(t, path, rec.Code, rec.Body.Bytes())
 	})
 }
 
-// checkTypedAnswer requires 200 with a JSON body, or a 4xx carrying a known error code.
-func checkTypedAnswer(t *testing.T, status int, raw []byte) {
+// teiErrorTypes are the error types the TEI routes answer with.
+var teiErrorTypes = map[string]bool{tei.ErrValidation: true, tei.ErrTokenizer: true, tei.ErrOverloaded: true,
+	tei.ErrUnhealthy: true, tei.ErrBackend: true, tei.ErrEmpty: true}
+
+// checkTypedAnswer requires 200 with a JSON body, or a 4xx in path's error shape: a known
+// error code (native), a known error_type (TEI), or OpenAI's error object with a known code.
+func checkTypedAnswer(t *testing.T, path string, status int, raw []byte) {
 	t.Helper()
 	if status == http.StatusOK {
 		if !json.Valid(raw) {
@@ -66,12 +73,29 @@ func checkTypedAnswer(t *testing.T, status int, raw []byte) {
 		}
 		return
 	}
-	var e errorResp
-	if err := json.Unmarshal(raw, &e); err != nil || !errorCodes[e.Error.Code] || e.Error.Message == "" {
-		t.Fatalf("status %d with an untyped answer: %.300q", status, raw)
+	var what string
+	switch {
+	case teiPaths[path]:
+		var e tei.ErrorResponse
+		if err := json.Unmarshal(raw, &e); err != nil || !teiErrorTypes[e.ErrorType] || e.Error == "" {
+			t.Fatalf("status %d with an untyped TEI answer: %.300q", status, raw)
+		}
+		what = e.ErrorType + ": " + e.Error
+	case openAIPaths[path]:
+		var e openai.ErrorResponse
+		if err := json.Unmarshal(raw, &e); err != nil || e.Error.Code == nil || !errorCodes[*e.Error.Code] || e.Error.Message == "" || e.Error.Type == "" {
+			t.Fatalf("status %d with an untyped OpenAI answer: %.300q", status, raw)
+		}
+		what = *e.Error.Code + ": " + e.Error.Message
+	default:
+		var e errorResp
+		if err := json.Unmarshal(raw, &e); err != nil || !errorCodes[e.Error.Code] || e.Error.Message == "" {
+			t.Fatalf("status %d with an untyped answer: %.300q", status, raw)
+		}
+		what = e.Error.Code + ": " + e.Error.Message
 	}
 	if status < 400 || status >= 500 {
-		t.Fatalf("status %d (%s: %s), want 200 or a 4xx", status, e.Error.Code, e.Error.Message)
+		t.Fatalf("status %d (%s), want 200 or a 4xx", status, what)
 	}
 }
 
@@ -87,7 +111,51 @@ func FuzzClassify(f *testing.F) {
 	fuzzRoute(f, "/v1/classify",
 		`{"inputs": "what a lovely day"}`, `{"inputs": ["a", "b"], "top_k": 2, "raw_scores": true}`,
 		`{"inputs": "a", "head": "nope"}`, `{"inputs": "a", "top_k": 0}`, `{"inputs": "a", "top_k": -9223372036854775808}`,
-		`{"inputs": "a", "top_k": 1e400}`, `{"inputs": [["a", "b"]]}`)
+		`{"inputs": "a", "top_k": 1e400}`, `{"inputs": [["a", "b"]]}`,
+		`{"inputs": [["premise", "hypothesis"], "text"], "truncation_strategy": "only_second", "truncation_direction": "left"}`,
+		`{"inputs": [["a", "b", "c"]]}`, `{"inputs": [[]]}`, `{"inputs": [["a", null]]}`, `{"inputs": "a", "heads": "*"}`,
+		`{"inputs": "a", "heads": ["*", "x"], "head": "y"}`, `{"inputs": "a", "truncate": false, "truncation_strategy": "MIDDLE"}`)
+}
+
+func FuzzRerank(f *testing.F) {
+	fuzzRoute(f, "/v1/rerank",
+		`{"query": "q", "texts": ["a", "b"], "label": "positive", "top_n": 1, "return_text": true}`,
+		`{"query": "q", "texts": []}`, `{"query": "q", "texts": ["a"]}`, `{"query": "q", "texts": ["a"], "label": "POSITIVE", "top_n": -1}`,
+		`{"query": "", "texts": [""], "label": "x"}`, `{"texts": ["a", null]}`)
+}
+
+func FuzzZeroShot(f *testing.F) {
+	fuzzRoute(f, "/v1/zero-shot",
+		`{"inputs": "a text", "candidate_labels": "x, y", "hypothesis_template": "It is {}."}`,
+		`{"inputs": ["a", "b"], "candidate_labels": ["x"], "multi_label": true}`, `{"inputs": "a", "candidate_labels": []}`,
+		`{"inputs": "a", "candidate_labels": "x", "hypothesis_template": "{}{}"}`, `{"inputs": "a", "candidate_labels": [null]}`)
+}
+
+func FuzzTEIEmbed(f *testing.F) {
+	fuzzRoute(f, "/embed",
+		`{"inputs": "Hello world"}`, `{"inputs": ["a", "b"], "normalize": false, "truncate": true, "truncation_direction": "Left"}`,
+		`{"inputs": [0, 31414, 2]}`, `{"inputs": [[0, 2], "b"], "dimensions": 8}`, `{"inputs": [], "dimensions": 0}`,
+		`{"inputs": [[-1]]}`, `{"inputs": [[]]}`, `{"inputs": "a", "prompt_name": "q"}`, `{"inputs": [1.5]}`)
+}
+
+func FuzzTEIPredict(f *testing.F) {
+	fuzzRoute(f, "/predict",
+		`{"inputs": "I like you."}`, `{"inputs": ["a", "b"], "raw_scores": true}`, `{"inputs": [["a"], ["b", "c"]]}`,
+		`{"inputs": ["a", "b", "c"]}`, `{"inputs": [["a", "b", "c"]]}`, `{"inputs": []}`, `{"inputs": [[]]}`, `{"inputs": [null]}`)
+}
+
+func FuzzTEIRerank(f *testing.F) {
+	fuzzRoute(f, "/rerank", `{"query": "q", "texts": ["a", "b"], "return_text": true, "raw_scores": true}`, `{"query": "q", "texts": []}`)
+}
+
+func FuzzTEITokenize(f *testing.F) {
+	fuzzRoute(f, "/tokenize", `{"inputs": "héllo wörld"}`, `{"inputs": ["a", "b"], "add_special_tokens": false}`, `{"inputs": "\ud800<mask>"}`)
+}
+
+func FuzzOpenAIEmbeddings(f *testing.F) {
+	fuzzRoute(f, "/v1/embeddings",
+		`{"model": "m", "input": ["a"], "encoding_format": "base64"}`, `{"input": "a", "dimensions": 4, "user": "u"}`,
+		`{"input": [[0, 2], "b"], "encoding_format": "float"}`, `{"input": [], "encoding_format": "f16"}`, `{"Input": "a"}`)
 }
 
 func FuzzTokenize(f *testing.F) {

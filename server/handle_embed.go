@@ -28,6 +28,7 @@ import (
 //	@Failure		429		{object}	api.ErrorResponse	"overloaded: the queue has no room (see Retry-After)"
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet or shutting down"
 //	@Failure		504		{object}	api.ErrorResponse	"the request took longer than the request timeout"
+//	@Security		APIKey
 //	@Router			/v1/embed [post]
 func (s *Server) handleEmbed(c *gin.Context) {
 	s.serveInference(c, func(ctx context.Context, res *inference.Reservation) (int, any, *inference.Stats, error) {
@@ -35,38 +36,30 @@ func (s *Server) handleEmbed(c *gin.Context) {
 		if e := bind(c, &req); e != nil {
 			return 0, nil, nil, e
 		}
-		out, err := s.core.Embed(ctx, inference.EmbedRequest{Inputs: req.Inputs, Pooling: req.Pooling,
-			Normalize: req.Normalize, Truncate: boolOr(req.Truncate, true), ReturnTokens: req.ReturnTokens, Reserved: res})
+		trunc, e := truncation(req.Truncate, req.TruncationDirection, "")
+		if e != nil {
+			return 0, nil, nil, e
+		}
+		inputs := sequences(req.Inputs)
+		out, err := s.core.Embed(ctx, inference.EmbedRequest{Inputs: inputs, Pooling: req.Pooling,
+			Normalize: req.Normalize, Dimensions: req.Dimensions, Truncation: trunc,
+			ReturnTokens: req.ReturnTokens, Classify: req.Classify, Reserved: res})
 		if err != nil {
 			return len(req.Inputs), nil, nil, err
 		}
 		resp := api.EmbedResponse{
-			Model:      out.Model,
-			Checkpoint: out.Checkpoint,
-			Pooling:    string(out.Pooling),
-			Dimensions: out.Dimensions,
-			Usage:      api.Usage{PromptTokens: out.Stats.Tokens, TotalTokens: out.Stats.Tokens},
-			Embeddings: out.Vectors,
-			Tokens:     apiTokens(out.Tokens),
+			Model:           out.Model,
+			Checkpoint:      out.Checkpoint,
+			Pooling:         string(out.Pooling),
+			Dimensions:      out.Dimensions,
+			Usage:           usage(out.Stats),
+			Embeddings:      out.Vectors,
+			Tokens:          apiTokens(out.Tokens, inputs),
+			Classifications: headScores(out.Classifications),
 		}
 		if out.TokenVectors != nil {
 			resp.Embeddings = out.TokenVectors
 		}
 		return len(req.Inputs), resp, &out.Stats, nil
 	})
-}
-
-// apiTokens converts the core's tokens to the wire type (nil stays nil: the field is omitted).
-func apiTokens(in [][]inference.Token) [][]api.Token {
-	if in == nil {
-		return nil
-	}
-	out := make([][]api.Token, len(in))
-	for i, toks := range in {
-		out[i] = make([]api.Token, len(toks))
-		for j, t := range toks {
-			out[i][j] = api.Token(t)
-		}
-	}
-	return out
 }

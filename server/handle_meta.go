@@ -17,6 +17,7 @@ import (
 //	@Produce		json
 //	@Success		200	{object}	api.ModelsResponse
 //	@Failure		503	{object}	api.ErrorResponse	"model not loaded yet"
+//	@Security		APIKey
 //	@Router			/v1/models [get]
 func (s *Server) handleModels(c *gin.Context) {
 	m, err := s.core.Model()
@@ -66,13 +67,20 @@ func (s *Server) handleHealthz(c *gin.Context) {
 //	@Failure	503	{object}	api.ErrorResponse	"not ready or shutting down"
 //	@Router		/readyz [get]
 func (s *Server) handleReadyz(c *gin.Context) {
-	if s.active.IsRetired() {
-		s.fail(c, errorf(http.StatusServiceUnavailable, CodeShuttingDown, "the server is shutting down"))
-		return
-	}
-	if err := s.core.Ready(); err != nil {
-		s.fail(c, httpError(err))
+	if e := s.readiness(); e != nil {
+		s.fail(c, e)
 		return
 	}
 	s.respond(c, http.StatusOK, api.StatusResponse{Status: "ready"})
+}
+
+// readiness is nil once a model serves and the server is not draining, else the 503 to answer.
+func (s *Server) readiness() *Error {
+	if s.active.IsRetired() {
+		return errorf(http.StatusServiceUnavailable, CodeShuttingDown, "the server is shutting down")
+	}
+	if err := s.core.Ready(); err != nil {
+		return httpError(err)
+	}
+	return nil
 }

@@ -10,9 +10,11 @@ import (
 
 // handleTokenize answers POST /v1/tokenize.
 //
-//	@Summary		Tokenize texts
+//	@Summary		Tokenize texts and sentence pairs
 //	@Description	Returns each input's tokens with ids, token strings, character offsets (Unicode code
-//	@Description	points, as Python counts them) and whether they are special. No truncation is applied.
+//	@Description	points, as Python counts them) and whether they are special. A [text, text] pair is laid
+//	@Description	out <s> A </s></s> B </s>; its tokens say which text they come from (sequence 0 or 1) and
+//	@Description	count offsets within it. No truncation is applied.
 //	@Tags			tokenizer
 //	@Accept			json
 //	@Produce		json
@@ -22,23 +24,17 @@ import (
 //	@Failure		415		{object}	api.ErrorResponse	"Content-Type not JSON, or a Content-Encoding"
 //	@Failure		413		{object}	api.ErrorResponse	"body over the payload limit or too many inputs"
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet"
+//	@Security		APIKey
 //	@Router			/v1/tokenize [post]
 func (s *Server) handleTokenize(c *gin.Context) {
-	if err := s.core.Ready(); err != nil {
-		s.fail(c, httpError(err))
-		return
-	}
-	var req api.TokenizeRequest
-	if e := bind(c, &req); e != nil {
-		s.fail(c, e)
-		return
-	}
-	toks, err := s.core.Tokenize(req.Inputs, boolOr(req.AddSpecialTokens, true))
-	if err != nil {
-		s.fail(c, httpError(err))
-		return
-	}
-	s.respond(c, http.StatusOK, api.TokenizeResponse{Tokens: apiTokens(toks)})
+	serveTokenizer(s, c, bind, func(req *api.TokenizeRequest) (any, error) {
+		inputs := pairInputs(req.Inputs)
+		toks, err := s.core.Tokenize(inputs, boolOr(req.AddSpecialTokens, true))
+		if err != nil {
+			return nil, err
+		}
+		return api.TokenizeResponse{Tokens: apiTokens(toks, inputs)}, nil
+	})
 }
 
 // handleDecode answers POST /v1/decode.
@@ -54,21 +50,36 @@ func (s *Server) handleTokenize(c *gin.Context) {
 //	@Failure		415		{object}	api.ErrorResponse	"Content-Type not JSON, or a Content-Encoding"
 //	@Failure		413		{object}	api.ErrorResponse	"body over the payload limit or too many sequences"
 //	@Failure		503		{object}	api.ErrorResponse	"model not loaded yet"
+//	@Security		APIKey
 //	@Router			/v1/decode [post]
 func (s *Server) handleDecode(c *gin.Context) {
+	serveTokenizer(s, c, bind, func(req *api.DecodeRequest) (any, error) {
+		texts, err := s.core.Decode(req.IDs, boolOr(req.SkipSpecialTokens, true))
+		if err != nil {
+			return nil, err
+		}
+		return api.DecodeResponse{Texts: texts}, nil
+	})
+}
+
+// serveTokenizer runs a tokenizer route (tokenize, decode), which costs no forward pass and
+// so no admission: a request sent before the model is loaded is refused before its body is
+// read, then the body is bound into a Req with bindFn (strict or lenient), and answer's
+// result or error is written.
+func serveTokenizer[Req any](s *Server, c *gin.Context, bindFn func(*gin.Context, any) *Error, answer func(*Req) (any, error)) {
 	if err := s.core.Ready(); err != nil {
 		s.fail(c, httpError(err))
 		return
 	}
-	var req api.DecodeRequest
-	if e := bind(c, &req); e != nil {
+	var req Req
+	if e := bindFn(c, &req); e != nil {
 		s.fail(c, e)
 		return
 	}
-	texts, err := s.core.Decode(req.IDs, boolOr(req.SkipSpecialTokens, true))
+	out, err := answer(&req)
 	if err != nil {
 		s.fail(c, httpError(err))
 		return
 	}
-	s.respond(c, http.StatusOK, api.DecodeResponse{Texts: texts})
+	s.respond(c, http.StatusOK, out)
 }

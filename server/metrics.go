@@ -38,8 +38,8 @@ type metrics struct {
 
 	refused *prometheus.CounterVec // stage: admission|queue_full|queue_wait
 
-	cacheHits      prometheus.Counter
-	cacheMisses    prometheus.Counter
+	cacheHits      *prometheus.CounterVec // kind: embed|classify
+	cacheMisses    *prometheus.CounterVec // kind
 	cacheEvictions prometheus.Counter
 }
 
@@ -68,7 +68,7 @@ func powersOfTwo(n int, limit int) []float64 {
 }
 
 // newMetrics registers every collector on reg (nil: a new registry). queueDepth reports the
-// sequences waiting in the engines, cacheBytes the bytes held by the embedding cache.
+// sequences waiting in the engines, cacheBytes the bytes held by the result cache.
 func newMetrics(reg *prometheus.Registry, queueDepth, cacheBytes func() float64) *metrics {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -113,13 +113,16 @@ func newMetrics(reg *prometheus.Registry, queueDepth, cacheBytes func() float64)
 			Help: "Embed and classify requests refused with 429, by stage: admission (before the body was parsed or tokenized), " +
 				"queue_full (tokenized, but its exact size did not fit the queue), queue_wait (waited longer than --max-queue-wait)."}, []string{"stage"}),
 
-		cacheHits:      f.NewCounter(prometheus.CounterOpts{Name: "coldserve_embed_cache_hits_total", Help: "Embed inputs answered from the result cache (no tokenization, no forward pass)."}),
-		cacheMisses:    f.NewCounter(prometheus.CounterOpts{Name: "coldserve_embed_cache_misses_total", Help: "Embed inputs looked up in the result cache and not found."}),
-		cacheEvictions: f.NewCounter(prometheus.CounterOpts{Name: "coldserve_embed_cache_evictions_total", Help: "Cached embeddings evicted to keep the cache within --cache-bytes."}),
+		cacheHits: f.NewCounterVec(prometheus.CounterOpts{Name: "coldserve_cache_hits_total",
+			Help: "Results found in the result cache, per input, by kind: embed (a pooled vector) or classify (a head's logits)."}, []string{"kind"}),
+		cacheMisses: f.NewCounterVec(prometheus.CounterOpts{Name: "coldserve_cache_misses_total",
+			Help: "Results looked up in the result cache and not found, per input, by kind."}, []string{"kind"}),
+		cacheEvictions: f.NewCounter(prometheus.CounterOpts{Name: "coldserve_cache_evictions_total",
+			Help: "Cached results evicted to keep the cache within --cache-bytes."}),
 	}
 	f.NewGaugeFunc(prometheus.GaugeOpts{Name: "te_queue_size", Help: "Input sequences waiting for a forward pass."}, queueDepth)
-	f.NewGaugeFunc(prometheus.GaugeOpts{Name: "coldserve_embed_cache_bytes",
-		Help: "Bytes held by the embedding result cache (keys, vectors, overhead)."}, cacheBytes)
+	f.NewGaugeFunc(prometheus.GaugeOpts{Name: "coldserve_cache_bytes",
+		Help: "Bytes held by the result cache (keys, vectors, overhead)."}, cacheBytes)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -151,11 +154,11 @@ func (m *metrics) stages(st *inference.Stats) {
 func (m *metrics) Refused(stage string) { m.refused.WithLabelValues(stage).Inc() }
 
 // CacheLookup implements inference.Observer.
-func (m *metrics) CacheLookup(hit bool) {
+func (m *metrics) CacheLookup(kind string, hit bool) {
 	if hit {
-		m.cacheHits.Inc()
+		m.cacheHits.WithLabelValues(kind).Inc()
 	} else {
-		m.cacheMisses.Inc()
+		m.cacheMisses.WithLabelValues(kind).Inc()
 	}
 }
 

@@ -77,10 +77,11 @@ func (s *Server) observe() gin.HandlerFunc {
 }
 
 // gate admits requests while the server runs and refuses them with 503 shutting_down once
-// shutdown has begun; Serve waits for the admitted ones before it closes connections. It
-// also bounds how long any answer may take to write.
+// shutdown has begun; Serve waits for the admitted ones before it closes connections, and
+// for arrivals to stop (see settle). It also bounds how long any answer may take to write.
 func (s *Server) gate() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		s.lastArrival.Store(time.Now().UnixNano())
 		if !s.active.Acquire() {
 			s.fail(c, errShuttingDown)
 			return
@@ -173,9 +174,13 @@ func (s *Server) fail(c *gin.Context, err *Error) {
 		// closes, so that the client reads this answer instead of a reset.
 		c.Header("Connection", "close")
 	}
-	if openAIPaths[c.Request.URL.Path] {
+	switch route := c.FullPath(); {
+	case openAIPaths[route]:
 		s.respond(c, err.Status, openAIError(err))
-	} else {
+	case teiPaths[route]:
+		status, body := teiError(err)
+		s.respond(c, status, body)
+	default:
 		s.respond(c, err.Status, err.Body())
 	}
 	c.Abort()

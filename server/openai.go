@@ -32,7 +32,9 @@ var openAIPaths = map[string]bool{"/v1/embeddings": true, "/embeddings": true}
 //	@Failure		413		{object}	openai.ErrorResponse	"too many inputs or tokens"
 //	@Failure		429		{object}	openai.ErrorResponse	"overloaded (see Retry-After)"
 //	@Failure		503		{object}	openai.ErrorResponse	"model not loaded yet or shutting down"
+//	@Security		APIKey
 //	@Router			/v1/embeddings [post]
+//	@Router			/embeddings [post]
 func (s *Server) handleOpenAIEmbeddings(c *gin.Context) {
 	s.serveInference(c, func(ctx context.Context, res *inference.Reservation) (int, any, *inference.Stats, error) {
 		var req openai.EmbeddingsRequest
@@ -43,19 +45,10 @@ func (s *Server) handleOpenAIEmbeddings(c *gin.Context) {
 		if err != nil {
 			return 0, nil, nil, errorf(http.StatusBadRequest, CodeInvalidArgument, "%v", err)
 		}
-		texts := make([]string, len(req.Input))
-		for i, in := range req.Input {
-			if in.IsIDs() {
-				// The core embeds texts; ids in the model's vocabulary are issue 12's open part.
-				return 0, nil, nil, errorf(http.StatusBadRequest, CodeInvalidArgument,
-					"input[%d]: token-id inputs are not supported yet: send text (LangChain: check_embedding_ctx_length=False)", i)
-			}
-			texts[i] = in.Text
-		}
-		out, err := s.core.Embed(ctx, inference.EmbedRequest{Inputs: texts, Pooling: "mean", Normalize: req.Dimensions == nil,
-			Truncate: true, Reserved: res})
+		out, err := s.core.Embed(ctx, inference.EmbedRequest{Inputs: sequences(req.Input), Pooling: "mean", Normalize: true,
+			Dimensions: req.Dimensions, Reserved: res})
 		if err != nil {
-			return len(texts), nil, nil, err
+			return len(req.Input), nil, nil, err
 		}
 		if req.Model != "" && req.Model != out.Model {
 			s.log.Warn("an OpenAI request names another model; serving the loaded one", "model", clip(req.Model), "served", out.Model)
@@ -63,39 +56,14 @@ func (s *Server) handleOpenAIEmbeddings(c *gin.Context) {
 		resp := openai.EmbeddingsResponse{Object: "list", Model: out.Model,
 			Usage: openai.Usage{PromptTokens: out.Stats.Tokens, TotalTokens: out.Stats.Tokens}}
 		for i, v := range out.Vectors {
-			if req.Dimensions != nil {
-				if v, err = truncateDims(v, *req.Dimensions); err != nil {
-					return len(texts), nil, nil, err
-				}
-			}
 			raw, err := encodeVector(v, format)
 			if err != nil {
-				return len(texts), nil, nil, err
+				return len(req.Input), nil, nil, err
 			}
 			resp.Data = append(resp.Data, openai.Embedding{Object: "embedding", Embedding: raw, Index: i})
 		}
-		return len(texts), resp, &out.Stats, nil
+		return len(req.Input), resp, &out.Stats, nil
 	})
-}
-
-// truncateDims keeps the first n dimensions of v and scales them to unit length (Matryoshka
-// truncation as OpenAI's dimensions does it). v is not modified: the cache shares it.
-func truncateDims(v []float32, n int) ([]float32, error) {
-	if n < 1 || n > len(v) {
-		return nil, errorf(http.StatusBadRequest, CodeInvalidArgument, "dimensions %d: want 1 to %d", n, len(v))
-	}
-	out := make([]float32, n)
-	var sum float64
-	for i, x := range v[:n] {
-		out[i] = x
-		sum += float64(x) * float64(x)
-	}
-	if norm := math.Sqrt(sum); norm > 0 {
-		for i := range out {
-			out[i] = float32(float64(out[i]) / norm)
-		}
-	}
-	return out, nil
 }
 
 // encodeVector renders one embedding: a JSON float array, or a JSON string holding base64 of

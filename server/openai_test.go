@@ -65,6 +65,9 @@ func TestOpenAIEmbeddings(t *testing.T) {
 		{"no encoding_format", "/embeddings", map[string]any{"input": texts}, "float", 0},
 		{"dimensions", "/v1/embeddings", map[string]any{"input": texts, "dimensions": 8}, "float", 8},
 		{"unknown fields ignored", "/v1/embeddings", map[string]any{"input": texts, "user": "u", "extra_option": 1}, "float", 0},
+		// Ids are this model's, specials included, as HF's tokenizer gives them.
+		{"token id lists", "/v1/embeddings", map[string]any{"input": [][]int32{g.Items[0].IDs, g.Items[1].IDs}, "encoding_format": "base64"}, "base64", 0},
+		{"a text and an id list", "/v1/embeddings", map[string]any{"input": []any{texts[0], g.Items[1].IDs}, "encoding_format": "float"}, "float", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +109,8 @@ func TestOpenAIErrors(t *testing.T) {
 		{"bad encoding_format", map[string]any{"input": "a", "encoding_format": "float16"}, http.StatusBadRequest, "invalid_request_error"},
 		{"dimensions 0", map[string]any{"input": "a", "dimensions": 0}, http.StatusBadRequest, "invalid_request_error"},
 		{"dimensions too large", map[string]any{"input": "a", "dimensions": 100000}, http.StatusBadRequest, "invalid_request_error"},
-		{"token ids", map[string]any{"input": []int{0, 31414, 2}}, http.StatusBadRequest, "invalid_request_error"},
+		{"id outside the vocabulary", map[string]any{"input": []int{0, 1 << 20, 2}}, http.StatusBadRequest, "invalid_request_error"},
+		{"empty id list", map[string]any{"input": [][]int{{}}}, http.StatusBadRequest, "invalid_request_error"},
 		{"case-folded key", `{"Input": "a"}`, http.StatusBadRequest, "invalid_request_error"},
 		{"malformed JSON", `{"input": `, http.StatusBadRequest, "invalid_request_error"},
 	}

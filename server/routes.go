@@ -18,19 +18,25 @@ func (s *Server) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recovery(), s.observe(), s.guardBody())
+	r.Use(s.recovery(), s.observe(), s.cors(), s.guardBody())
 
-	// Probes, metrics and docs answer during shutdown too (readyz then says 503).
+	// Probes, metrics and docs answer during shutdown too (readyz then says 503), and need no
+	// API key.
 	getAndHead(r, "/healthz", s.handleHealthz)
 	getAndHead(r, "/readyz", s.handleReadyz)
+	getAndHead(r, "/health", s.handleTEIHealth)
 	getAndHead(r, "/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 	getAndHead(r, "/docs", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/docs/index.html") })
 	getAndHead(r, "/docs/*any", ginSwagger.WrapHandler(swaggerFiles.Handler))
 
-	work := r.Group("/", s.gate())
+	s.adminRoutes(r.Group("/", s.gate())) // its own token, not the API key
+
+	work := r.Group("/", s.gate(), s.apiKey())
 	v1 := work.Group("/v1")
 	v1.POST("/embed", s.admit(inference.WorkloadEmbed), s.handleEmbed)
 	v1.POST("/classify", s.admit(inference.WorkloadClassify), s.handleClassify)
+	v1.POST("/rerank", s.admit(inference.WorkloadClassify), s.handleRerank)
+	v1.POST("/zero-shot", s.admit(inference.WorkloadClassify), s.handleZeroShot)
 	v1.POST("/tokenize", s.handleTokenize)
 	v1.POST("/decode", s.handleDecode)
 	getAndHead(v1, "/models", s.handleModels)
@@ -38,8 +44,7 @@ func (s *Server) routes() *gin.Engine {
 	for path := range openAIPaths {
 		work.POST(path, s.admit(inference.WorkloadEmbed), s.handleOpenAIEmbeddings)
 	}
-
-	s.adminRoutes(work)
+	s.teiRoutes(work)
 
 	r.NoRoute(s.noRoute)
 	r.NoMethod(s.noMethod)

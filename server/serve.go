@@ -52,14 +52,16 @@ func (s *Server) shutdown(hs *http.Server, served <-chan error, grace time.Durat
 	s.log.Info("shutting down: refusing new requests, finishing admitted ones", "grace", grace,
 		"admitted", s.active.Count())
 	idle := s.active.Retire()
+	s.lastArrival.Store(time.Now().UnixNano()) // settle waits at least quiet from here
 	s.reading.cutAll()
 	// Connections kept alive from before the drain may carry one more request; they get a 503
-	// with Connection: close during the settle time instead of being closed under it, which
-	// is how an HTTP/1.1 client loses a request it sent on an idle connection (a silent EOF).
-	settle := time.After(min(grace/10, time.Second))
+	// with Connection: close while requests keep arriving, instead of being closed under it,
+	// which is how an HTTP/1.1 client loses a request it sent on an idle connection (a silent
+	// EOF or a reset).
+	quiet := min(grace/10, time.Second)
 	select {
 	case <-idle:
-		<-settle
+		s.settle(quiet, deadline.Add(-margin))
 	case <-time.After(time.Until(deadline.Add(-margin))):
 		s.log.Warn("shutdown grace running out: answering the requests still queued or computing with 503",
 			"requests", s.active.Count())
@@ -89,4 +91,18 @@ func (s *Server) shutdown(hs *http.Server, served <-chan error, grace time.Durat
 	}
 	s.log.Info("shutdown complete: every admitted request was answered", "seconds", time.Since(start).Seconds())
 	return nil
+}
+
+// settle returns once no request has arrived for quiet (the clients have seen their 503s and
+// gone, or a load balancer has stopped sending), or at limit. A busy client reuses its
+// kept-alive connection within quiet; closing the idle ones before then would race with it.
+func (s *Server) settle(quiet time.Duration, limit time.Time) {
+	for {
+		since := time.Since(time.Unix(0, s.lastArrival.Load()))
+		left := time.Until(limit)
+		if since >= quiet || left <= 0 {
+			return
+		}
+		time.Sleep(min(quiet-since, left))
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -50,6 +51,17 @@ type Options struct {
 	MaxRequestTokens int
 	// Timeouts bound the time connections and requests may take.
 	Timeouts Timeouts
+	// APIKeys, when any are set, are the Bearer tokens the inference routes (native, TEI and
+	// OpenAI) require; probes, metrics and docs stay open, and /admin has its own token.
+	APIKeys []string
+	// CORSAllowOrigins are the browser origins allowed to call the API ("*": any; none: no
+	// CORS headers).
+	CORSAllowOrigins []string
+	// DefaultHead names the head that classification requests naming none use (TEI's
+	// /predict and /rerank name none); see inference.Options.DefaultHead.
+	DefaultHead string
+	// Version is reported by GET /info.
+	Version string
 	// Registry receives the server's metrics and is served at /metrics (nil: a new one), so
 	// that other parts of the process (the declared checkpoint's reconciler) export theirs there.
 	Registry *prometheus.Registry
@@ -113,7 +125,10 @@ type Server struct {
 	active    refcount.Counter // requests admitted by the gate; retired (drained) on shutdown
 	reading   bodyReads        // request bodies being read, cut on shutdown
 	inference chan struct{}    // one token per embed/classify request in progress (MaxConcurrentRequests)
-	started   time.Time        // the OpenAI model listing's "created"
+	// lastArrival is when the last request reached the gate (Unix ns): shutdown waits for
+	// arrivals to stop before it closes idle connections.
+	lastArrival atomic.Int64
+	started     time.Time // the OpenAI model listing's "created"
 }
 
 // New builds a Server with its router and its core; it serves 503 not_ready until Load succeeds.
@@ -140,7 +155,7 @@ func New(opts Options) (*Server, error) {
 		})
 	core, err := inference.New(inference.Options{
 		MaxClientBatch: opts.MaxClientBatch, MaxRequestTokens: opts.MaxRequestTokens,
-		DefaultPooling: opts.DefaultPooling, CacheBytes: opts.CacheBytes, Sources: opts.Admin.Sources,
+		DefaultPooling: opts.DefaultPooling, DefaultHead: opts.DefaultHead, CacheBytes: opts.CacheBytes, Sources: opts.Admin.Sources,
 		Observer: s.metrics, Logger: opts.Logger,
 	})
 	if err != nil {

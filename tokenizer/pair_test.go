@@ -15,7 +15,7 @@ import (
 // pairsGoldenPath: sentence pairs through tiny-roberta-sentiment, ids by Hugging Face (each
 // side tokenized by HF, truncated by tokenizers' truncate_encodings rule on max_length - 4).
 const (
-	pairsGoldenPath = "testdata/tiny_sentiment_pairs.json"
+	pairsGoldenPath = "../testdata/golden/tiny_sentiment_pairs.json"
 	sentimentDir    = "../testdata/models/tiny-roberta-sentiment"
 )
 

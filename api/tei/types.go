@@ -9,36 +9,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/coldserve/coldserve/api"
 )
 
-// Direction is which end of an over-long input is cut: "right" (the default) or "left",
-// case-insensitive, as TEI reads it.
-type Direction string
-
-const (
-	Right Direction = "right"
-	Left  Direction = "left"
-)
-
-// UnmarshalJSON accepts "right" and "left" in any case.
-func (d *Direction) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("truncation_direction must be a string: %w", err)
-	}
-	switch Direction(strings.ToLower(s)) {
-	case Right:
-		*d = Right
-	case Left:
-		*d = Left
-	default:
-		return fmt.Errorf("truncation_direction %.40q: want right or left", s)
-	}
-	return nil
-}
+// Direction is api.Direction: "right" or "left", case-insensitive.
+type Direction = api.Direction
 
 // EmbedRequest is the body of POST /embed (and of POST / on an embedding model).
 type EmbedRequest struct {
@@ -207,7 +183,7 @@ type Info struct {
 	MaxConcurrentRequests int       `json:"max_concurrent_requests" example:"512"`
 	MaxInputLength        int       `json:"max_input_length" example:"512"`
 	MaxBatchTokens        int       `json:"max_batch_tokens" example:"16384"`
-	MaxBatchRequests      *int      `json:"max_batch_requests" example:"null"`
+	MaxBatchRequests      *int      `json:"max_batch_requests"`
 	MaxClientBatchSize    int       `json:"max_client_batch_size" example:"64"`
 	AutoTruncate          bool      `json:"auto_truncate" example:"true"`
 	TokenizationWorkers   int       `json:"tokenization_workers" example:"2"`

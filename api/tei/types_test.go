@@ -43,26 +43,3 @@ func TestPredictInputUnmarshal(t *testing.T) {
 		})
 	}
 }
-
-func TestDirectionUnmarshal(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    Direction
-		wantErr bool
-	}{
-		{`"right"`, Right, false},
-		{`"Left"`, Left, false},
-		{`"RIGHT"`, Right, false},
-		{`"up"`, "", true},
-		{`1`, "", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			var d Direction
-			err := json.Unmarshal([]byte(tt.in), &d)
-			if (err != nil) != tt.wantErr || d != tt.want {
-				t.Errorf("got %q, %v; want %q, error %v", d, err, tt.want, tt.wantErr)
-			}
-		})
-	}
-}

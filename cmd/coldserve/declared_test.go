@@ -55,12 +55,6 @@ func TestCheckpointFileFlags(t *testing.T) {
 	}
 }
 
-// pendingFlags are flags the chart already passes that another branch adds; remove an entry
-// when its flag lands (the test then says so).
-var pendingFlags = map[string]string{
-	"api-key": "issue 12 (API keys) adds --api-key; the chart passes COLDSERVE_API_KEY from its Secret",
-}
-
 // Every flag and COLDSERVE_* variable the Helm chart passes is one `coldserve serve` knows, so
 // a chart and the binary it runs cannot drift apart unnoticed. (The chart test in deploy/
 // checks the rendered objects; this checks them against the binary.)
@@ -80,21 +74,14 @@ func TestChartFlagsExist(t *testing.T) {
 	for _, m := range regexp.MustCompile(`\bCOLDSERVE_([A-Z0-9_]+)`).FindAllStringSubmatch(string(tmpl)+string(values), -1) {
 		names[strings.ReplaceAll(strings.ToLower(m[1]), "_", "-")] = "COLDSERVE_" + m[1]
 	}
-	for _, want := range []string{"checkpoint-file", "checkpoint-poll", "model", "addr", "admin-token"} {
+	for _, want := range []string{"checkpoint-file", "checkpoint-poll", "model", "addr", "admin-token", "api-key"} {
 		if names[want] == "" {
 			t.Errorf("the chart does not pass --%s: did the template change shape?", want)
 		}
 	}
 	for flag, use := range names {
 		_, err := parseServe([]string{"--model", "demo", "--" + flag + "=x"}, env(nil), io.Discard)
-		known := err == nil || !strings.Contains(err.Error(), "flag provided but not defined")
-		why, pending := pendingFlags[flag]
-		switch {
-		case pending && known:
-			t.Errorf("--%s exists now: remove it from pendingFlags", flag)
-		case pending:
-			t.Logf("the chart's %s waits for --%s: %s", use, flag, why)
-		case !known:
+		if err != nil && strings.Contains(err.Error(), "flag provided but not defined") {
 			t.Errorf("the chart passes %s, but coldserve serve has no --%s", use, flag)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -230,17 +229,6 @@ func (tr *traffic) finish(t *testing.T) {
 		t.Errorf("%d requests failed or answered wrong vectors; first ones:\n%s", n, strings.Join(tr.errs, "\n"))
 	}
 	t.Logf("%d responses checked, by checkpoint: %v", tr.checked.Load(), tr.seen)
-}
-
-func maxDiff(a, b []float64) float64 {
-	if len(a) != len(b) {
-		return math.Inf(1)
-	}
-	d := 0.0
-	for i := range a {
-		d = max(d, math.Abs(a[i]-b[i]))
-	}
-	return d
 }
 
 // Three replicas share one declared-checkpoint file, written the way the kubelet updates a

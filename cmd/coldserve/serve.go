@@ -47,6 +47,9 @@ type serveConfig struct {
 	shutdownGrace  time.Duration
 	revision       string
 	adminToken     string
+	apiKeys        listFlag
+	corsOrigins    listFlag
+	defaultHead    string
 	checkpointRoot listFlag
 	allowHub       bool
 	cacheBytes     cacheSize
@@ -66,6 +69,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.model, "model", "", `local Hugging Face checkpoint directory, a Hub id such as ibm/ColD-Fusion (downloaded into the Hugging Face cache; HF_ENDPOINT, HF_TOKEN, HF_HOME, HF_HUB_OFFLINE apply), or "demo" for the embedded tiny model with random weights`)
 	fs.StringVar(&c.revision, "revision", "main", "Hub revision of --model: branch, tag or commit sha")
 	fs.StringVar(&c.adminToken, "admin-token", "", "Bearer token of the admin API under /admin (empty: admin API disabled)")
+	fs.Var(&c.apiKeys, "api-key", "Bearer token the inference routes (native, TEI and OpenAI) require (repeatable, or comma-separated; none: open); probes, /metrics and /docs stay open")
+	fs.Var(&c.corsOrigins, "cors-allow-origin", `browser origin allowed to call the API (repeatable, or comma-separated; "*": any; none: no CORS headers)`)
+	fs.StringVar(&c.defaultHead, "default-head", "", "head that classification requests naming none use, TEI's /predict and /rerank among them (default: the served model's own head, else the only head)")
 	fs.Var(&c.checkpointRoot, "checkpoint-root", "directory admin checkpoint sources and fuse outputs must lie in (repeatable, or comma-separated)")
 	fs.BoolVar(&c.allowHub, "allow-hub", false, "let admin requests load Hugging Face Hub ids")
 	fs.StringVar(&c.checkpointFile, "checkpoint-file", "", "declared checkpoint: a YAML or JSON file with source, revision and optional sha256, min_cosine, allow_geometry_change; "+
@@ -92,7 +98,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&c.workers, "workers", 1, "encoder forward passes that may run at once (each worker holds its own scratch memory; workers × OMP_NUM_THREADS should not exceed the cores)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.Var(&c.cacheBytes, "cache-bytes", "bytes of pooled embeddings kept in the result cache, keyed by checkpoint, text and options (e.g. 64MB; 0 disables it)")
+	fs.Var(&c.cacheBytes, "cache-bytes", "bytes of pooled embeddings and classification logits kept in the result cache, keyed by checkpoint, input and options (e.g. 64MB; 0 disables it)")
 	fs.DurationVar(&c.batchWait, "batch-wait", 0, "how long an idle batcher waits for more requests before a forward pass (e.g. 2ms; 0: none)")
 	fs.StringVar(&c.dtype, "dtype", dtypeFloat32, "compute dtype: float32, or bf16 (needs AVX512-BF16 or AMX-BF16; start-up fails without them)")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 30*time.Second, "how long shutdown waits for in-flight requests")
@@ -266,6 +272,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if c.adminToken == "" {
 		log.Info("admin API disabled (no --admin-token)")
 	}
+	if len(c.apiKeys) == 0 {
+		log.Info("inference routes are open (no --api-key)")
+	} else {
+		log.Info("inference routes require an API key", "keys", len(c.apiKeys)) // never the keys themselves
+	}
 	reg := prometheus.NewRegistry()
 	declared, err := declaredCheckpoint(c, resolver, reg, log)
 	if err != nil {
@@ -281,6 +292,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		MaxConcurrentRequests: c.maxConcurrent,
 		MaxRequestTokens:      c.maxReqTokens,
 		Timeouts:              timeoutOptions(c.timeouts),
+		APIKeys:               c.apiKeys,
+		CORSAllowOrigins:      c.corsOrigins,
+		DefaultHead:           c.defaultHead,
+		Version:               version,
 		Registry:              reg,
 	})
 	if err != nil {
