@@ -175,7 +175,7 @@ func (f *fleet) startTraffic(t *testing.T, texts []string, want map[string][][]f
 				select {
 				case <-tr.stop:
 					return
-				case <-time.After(10 * time.Millisecond): // a client's think time: load, not a flood
+				case <-time.After(30 * time.Millisecond): // a client's think time: load, not a flood
 				}
 				lo, n := (c*5+r*3)%len(texts), 1+(c+r)%4
 				batch := make([]int, n)
