@@ -161,7 +161,6 @@ func (r *Reconciler) poll(ctx context.Context, core Core) {
 		r.publish(StatePending, false, seen)
 		return
 	}
-	seen = also(seen, func(s *Status) { s.Served = served })
 	if time.Now().Before(r.retryAt) { // backing off after a rejection of this content
 		r.publish(StateRejected, false, seen)
 		return
@@ -206,8 +205,7 @@ func (r *Reconciler) swap(ctx context.Context, core Core, decl Declaration, v ve
 		attempt.Result, attempt.Checkpoint, attempt.Drift = ResultOK, &act.Checkpoint, &act.Drift
 		// A moving revision may have advanced between the poll's resolve and the swap's: then
 		// the next poll finds the newer commit and swaps again.
-		r.publish(StateConverged, serves(act.Checkpoint, tgt.dir, decl), also(seen, r.record(attempt),
-			func(s *Status) { s.Served = act.Checkpoint }))
+		r.publish(StateConverged, serves(act.Checkpoint, tgt.dir, decl), also(seen, r.record(attempt)))
 		r.log.Info("declared checkpoint served", "source", decl.Source, "revision", decl.Revision,
 			"checkpoint", act.Checkpoint.ID, "commit", act.Checkpoint.Commit, "version", v.String(),
 			"drift_min_cosine", act.Drift.Min, "seconds", attempt.Seconds)

@@ -35,8 +35,8 @@ const (
 	ResultRejected = "rejected" // it did not resolve, load, validate or probe
 )
 
-// Status is where a Reconciler stands: the declaration (desired), the checkpoint served at the
-// last poll, and the last attempt to converge with its outcome.
+// Status is where a Reconciler stands: the declaration (desired), whether the served checkpoint
+// is it, and the last attempt to converge with its outcome.
 type Status struct {
 	File string
 	Poll time.Duration
@@ -48,8 +48,8 @@ type Status struct {
 	// Commit and Dir are where the declaration resolved at the last poll (Commit for Hub
 	// sources: a moving revision such as main is resolved again on every poll).
 	Commit, Dir string
-	// Served is the checkpoint served at the last poll.
-	Served    inference.CheckpointInfo
+	// Converged says whether the checkpoint served at the last poll is the declared one (the
+	// core's history says which one that is).
 	Converged bool
 	State     string
 	// LastAttempt is the last swap attempted for a declaration (nil before the first).
