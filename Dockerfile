@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # coldserve image: build and test with the README's commands, ship a small non-root runtime.
+# The Helm chart (deploy/helm/coldserve) runs it as ghcr.io/coldserve/coldserve:<chart appVersion>.
 #
-#   docker build -t coldserve .
+#   docker build -t ghcr.io/coldserve/coldserve:0.1.0 .   # or: docker build -t coldserve .
 #   docker run --rm -p 8080:8080 coldserve serve --model demo
 #   docker run --rm -p 8080:8080 -v "$PWD/models/ColD-Fusion:/models/model:ro" coldserve
 
@@ -9,6 +10,9 @@ FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
+# The chart test (make test) is a module of its own: fetch the Helm SDK in a cached layer too.
+COPY deploy/go.mod deploy/go.sum deploy/
+RUN cd deploy && go mod download
 COPY . .
 # The README's test command (vet, docs check, race tests), then the binary.
 RUN make test && make build

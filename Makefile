@@ -12,7 +12,7 @@ SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BLAS_TAGS ?= dnnl
 ARGS  ?= serve --model demo
 
-.PHONY: help deps deps-node run build test vet vet-arm64 check-docs docs bench bench-peers bench-go bench-http
+.PHONY: help deps deps-node run build test test-chart vet vet-arm64 check-docs docs bench bench-peers bench-go bench-http
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -83,10 +83,15 @@ endef
 # Three builds: cgo with OpenBLAS under the race detector, cgo with oneDNN (what make build
 # ships), and pure Go. Every test passes, or skips saying why, in each, on AVX2-only and on
 # AVX-512/AMX CPUs.
-test: deps deps-node vet check-docs ## vet, check docs/, then every test in each build (race+OpenBLAS, oneDNN, pure Go)
+test: deps deps-node vet check-docs test-chart ## vet, check docs/, the chart test, then every test in each build (race+OpenBLAS, oneDNN, pure Go)
 	$(call gotest,-race,)
 	$(call gotest,-tags dnnl,)
 	$(call gotest,,CGO_ENABLED=0)
+
+# The Helm chart test lives in deploy/, a Go module of its own so that the Helm SDK stays out of
+# the server's go.mod. It has no cgo, so one run covers every build.
+test-chart: ## render deploy/helm/coldserve with the Helm SDK and check every object, and helm lint it
+	$(MAKE) --no-print-directory -C deploy GO=$(GO) test
 
 bench: deps ## bench-peers, then bench-http: the whole issue-6 measurement (bench/RESULTS.md)
 	$(MAKE) --no-print-directory bench-peers

@@ -34,14 +34,16 @@ var layers = map[string][]string{
 	"encoder":            {"internal/kernels", "weights"},
 	"checkpoint":         {"hub", "weights"},
 	"inference":          {"checkpoint", "encoder", "engine", "hub", "internal/refcount", "tokenizer", "weights"},
+	// The declared checkpoint: drives the core, beside the front ends rather than below them.
+	"rollout": {"checkpoint", "inference", "weights"},
 	// Test fixtures shared by the inference and server tests (imported only from _test files).
 	"internal/fixture": {"encoder", "weights"},
-	"server":           {"api", "api/openai", "api/tei", "checkpoint", "docs", "encoder", "engine", "hub", "inference", "internal/refcount", "tokenizer", "weights"},
+	"server":           {"api", "api/openai", "api/tei", "checkpoint", "docs", "encoder", "engine", "hub", "inference", "internal/refcount", "rollout", "tokenizer", "weights"},
 }
 
 // computeOnly are the packages below the front ends: they never speak HTTP, so the same core
 // can serve any protocol (hub is not among them: it is an HTTP client by nature).
-var computeOnly = []string{"engine", "tokenizer", "internal/kernels", "internal/weightgen", "internal/refcount", "weights", "encoder", "checkpoint", "inference"}
+var computeOnly = []string{"engine", "tokenizer", "internal/kernels", "internal/weightgen", "internal/refcount", "weights", "encoder", "checkpoint", "inference", "rollout"}
 
 var httpImports = []string{"net/http", "github.com/gin-gonic/gin"}
 

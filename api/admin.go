@@ -77,6 +77,8 @@ type CheckpointStatus struct {
 	Current CheckpointInfo `json:"current"`
 	// Oldest first; the last entry is the current checkpoint. At most 100 entries are kept.
 	History []HistoryEntry `json:"history"`
+	// The declared checkpoint and how far the server converged on it (with --checkpoint-file).
+	Declared *DeclaredCheckpoint `json:"declared,omitempty"`
 }
 
 // FuseRequest is the body of POST /admin/fuse.

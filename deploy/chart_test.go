@@ -347,6 +347,10 @@ checkpoint:
 `, 31, want{kinds: base, replicas: &two, secretName: fullname, omp: "downward", preStopSleep: true,
 			checkpoint: declaredCheckpoint{Source: "ibm/ColD-Fusion-itr13-seed0", Revision: "0123456789abcdef0123456789abcdef01234567",
 				SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", MinCosine: ptr(0.985), AllowGeometryChange: true}}},
+		{"checkpoint id pin and numeric-looking strings", `
+checkpoint: {source: ibm/ColD-Fusion-itr14, revision: "1234567", sha256: "012345678901"}
+`, 31, want{kinds: base, replicas: &two, secretName: fullname, omp: "downward", preStopSleep: true,
+			checkpoint: declaredCheckpoint{Source: "ibm/ColD-Fusion-itr14", Revision: "1234567", SHA256: "012345678901"}}},
 		{"boot from checkpoint, two workers, old cluster", `
 model: {bootFromCheckpoint: true}
 server: {workers: 2}
@@ -662,9 +666,13 @@ func checkCheckpoint(t *testing.T, r *rendered, w want) {
 	if err := yaml.Unmarshal([]byte(doc), &raw); err != nil {
 		t.Fatal(err)
 	}
-	for k := range raw {
+	for k, v := range raw {
 		if !slices.Contains([]string{"source", "revision", "sha256", "min_cosine", "allow_geometry_change"}, k) {
 			t.Errorf("checkpoint.yaml field %q", k)
+		}
+		// coldserve refuses a number where it wants a string (an unquoted 0123456 reads as octal).
+		if _, isString := v.(string); slices.Contains([]string{"source", "revision", "sha256"}, k) && !isString {
+			t.Errorf("checkpoint.yaml %s is %T %v, not a string:\n%s", k, v, v, doc)
 		}
 	}
 }
@@ -883,6 +891,8 @@ func TestChartRejects(t *testing.T) {
 		{"workers with fractional CPU", "server: {workers: 2}\nresources: {limits: {cpu: 1500m}}", "set ompNumThreads explicitly"},
 		{"min cosine out of range", "checkpoint: {minCosine: 1.5}", "checkpoint.minCosine"},
 		{"bad sha256", "checkpoint: {sha256: abc}", "checkpoint.sha256"},
+		{"sha256 too long", "checkpoint: {sha256: " + strings.Repeat("a", 65) + "}", "checkpoint.sha256"},
+		{"declaration with no allowed source", "server: {allowHub: false}", "neither is allowed"},
 		{"no source", `checkpoint: {source: ""}`, "checkpoint.source is required"},
 		{"both PDB bounds", "podDisruptionBudget: {minAvailable: 1}", "not both"},
 		{"unknown cache type", "cache: {type: hostPath}", "cache.type"},

@@ -84,7 +84,7 @@ const docTemplate = `{
         },
         "/admin/checkpoint": {
             "get": {
-                "description": "The served checkpoint and every activation (start-up load, swap, fuse, rollback), oldest\nfirst, with who asked (request id, client address). History keeps metadata only.",
+                "description": "The served checkpoint and every activation (start-up load, swap, fuse, rollback), oldest\nfirst, with who asked (request id, client address). History keeps metadata only.\nWith --checkpoint-file, \"declared\" shows the declared checkpoint (desired) against the\nserved one, whether they match, and the last attempt to converge with its outcome.",
                 "produces": [
                     "application/json"
                 ],
@@ -1793,6 +1793,58 @@ const docTemplate = `{
         }
     },
     "definitions": {
+        "api.CheckpointAttempt": {
+            "type": "object",
+            "properties": {
+                "at": {
+                    "type": "string",
+                    "example": "2025-01-31T12:00:00Z"
+                },
+                "checkpoint": {
+                    "description": "The candidate, when it loaded (ok, held).",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.CheckpointInfo"
+                        }
+                    ]
+                },
+                "drift": {
+                    "description": "Its drift from the checkpoint served then, when measured.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.Drift"
+                        }
+                    ]
+                },
+                "reason": {
+                    "description": "Why it was held or rejected.",
+                    "type": "string",
+                    "example": "... drifts too far from the served checkpoint ..."
+                },
+                "result": {
+                    "description": "ok (swapped in), held (below min_cosine) or rejected.",
+                    "type": "string",
+                    "example": "held"
+                },
+                "revision": {
+                    "type": "string",
+                    "example": "main"
+                },
+                "seconds": {
+                    "type": "number",
+                    "example": 2.4
+                },
+                "source": {
+                    "type": "string",
+                    "example": "ibm/ColD-Fusion-itr13-seed0"
+                },
+                "version": {
+                    "description": "The file version it came from.",
+                    "type": "string",
+                    "example": "9c1f0e22b7a4"
+                }
+            }
+        },
         "api.CheckpointInfo": {
             "type": "object",
             "properties": {
@@ -1910,6 +1962,14 @@ const docTemplate = `{
                 "current": {
                     "$ref": "#/definitions/api.CheckpointInfo"
                 },
+                "declared": {
+                    "description": "The declared checkpoint and how far the server converged on it (with --checkpoint-file).",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.DeclaredCheckpoint"
+                        }
+                    ]
+                },
                 "history": {
                     "description": "Oldest first; the last entry is the current checkpoint. At most 100 entries are kept.",
                     "type": "array",
@@ -2026,6 +2086,96 @@ const docTemplate = `{
                 },
                 "usage": {
                     "$ref": "#/definitions/api.Usage"
+                }
+            }
+        },
+        "api.Declaration": {
+            "type": "object",
+            "properties": {
+                "allow_geometry_change": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "commit": {
+                    "description": "The commit the revision resolved to (Hub sources) and the local directory, at the last poll.",
+                    "type": "string",
+                    "example": "0123456789abcdef0123456789abcdef01234567"
+                },
+                "dir": {
+                    "type": "string",
+                    "example": "/var/cache/huggingface/hub/models--ibm--ColD-Fusion-itr13-seed0/snapshots/0123456789abcdef0123456789abcdef01234567"
+                },
+                "min_cosine": {
+                    "description": "The drift gate, when set.",
+                    "type": "number",
+                    "example": 0.98
+                },
+                "revision": {
+                    "type": "string",
+                    "example": "main"
+                },
+                "sha256": {
+                    "description": "The expected weights digest, when pinned.",
+                    "type": "string",
+                    "example": "sha256:3f2a9c0d17be"
+                },
+                "source": {
+                    "type": "string",
+                    "example": "ibm/ColD-Fusion-itr13-seed0"
+                }
+            }
+        },
+        "api.DeclaredCheckpoint": {
+            "type": "object",
+            "properties": {
+                "converged": {
+                    "description": "True when the served checkpoint is the declared one.",
+                    "type": "boolean",
+                    "example": true
+                },
+                "desired": {
+                    "description": "The declaration the file holds; absent while the file cannot be read or parsed.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.Declaration"
+                        }
+                    ]
+                },
+                "error": {
+                    "description": "Why the file cannot be read or parsed.",
+                    "type": "string"
+                },
+                "file": {
+                    "description": "The declaration file, as given to --checkpoint-file.",
+                    "type": "string",
+                    "example": "/etc/coldserve/checkpoint/checkpoint.yaml"
+                },
+                "last_attempt": {
+                    "description": "The last swap attempted for a declaration.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/api.CheckpointAttempt"
+                        }
+                    ]
+                },
+                "poll_seconds": {
+                    "description": "How often the file is read and its revision resolved again (--checkpoint-poll).",
+                    "type": "number",
+                    "example": 10
+                },
+                "retry_at": {
+                    "description": "When a rejected declaration is tried again.",
+                    "type": "string"
+                },
+                "state": {
+                    "description": "pending (the model is loading, or an admin change was running), converged, held (below\nmin_cosine), rejected (see last_attempt; retried at retry_at or when the file changes),\noverridden (an admin change replaced it; the declaration applies again when it changes)\nor invalid (the file cannot be read or parsed; see error).",
+                    "type": "string",
+                    "example": "converged"
+                },
+                "version": {
+                    "description": "The first 12 hex digits of the SHA-256 of the file's content.",
+                    "type": "string",
+                    "example": "9c1f0e22b7a4"
                 }
             }
         },

@@ -159,7 +159,10 @@ type SwapRequest struct {
 	// AllowGeometryChange accepts a checkpoint whose vectors are not comparable with the served ones.
 	AllowGeometryChange bool
 	DryRun              bool // check and measure drift, but do not swap
-	Caller              Caller
+	// MinCosine is a drift gate (nil: none): a candidate whose minimum cosine similarity to the
+	// served vectors on the probe texts is below it is held with a *DriftError, not swapped.
+	MinCosine *float64
+	Caller    Caller
 }
 
 // Swap loads, checks and swaps in a new main checkpoint under traffic: requests already
@@ -172,6 +175,9 @@ func (c *Core) Swap(ctx context.Context, req SwapRequest) (*Activation, error) {
 		if _, err := weights.ParseExpected(req.SHA256); err != nil {
 			return nil, errorf(ErrInvalidInput, "%v", err)
 		}
+	}
+	if err := checkMinCosine(req.MinCosine); err != nil {
+		return nil, err
 	}
 	m, unlock, err := c.lockAdmin()
 	if err != nil {
@@ -201,6 +207,9 @@ func (c *Core) Swap(ctx context.Context, req SwapRequest) (*Activation, error) {
 	cand, err := c.prepare(ctx, m, spec)
 	if err != nil {
 		return nil, c.rejected(req.Source, req.Caller, err)
+	}
+	if err := c.gateDrift(cand, req.MinCosine, req.Caller); err != nil {
+		return nil, err
 	}
 	return c.activate(m, cand, "swap", start, req.DryRun), nil
 }

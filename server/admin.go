@@ -18,6 +18,9 @@ type AdminOptions struct {
 	// Sources says where checkpoints may come from (--checkpoint-root, --allow-hub): the
 	// core's inference.Options.Sources.
 	Sources *checkpoint.Resolver
+	// Declared, when set, is the declared checkpoint (--checkpoint-file) that GET
+	// /admin/checkpoint reports on.
+	Declared DeclaredCheckpoint
 }
 
 // adminRoutes registers /admin behind the token check.

@@ -14,6 +14,8 @@ import (
 //	@Summary		Current checkpoint and history
 //	@Description	The served checkpoint and every activation (start-up load, swap, fuse, rollback), oldest
 //	@Description	first, with who asked (request id, client address). History keeps metadata only.
+//	@Description	With --checkpoint-file, "declared" shows the declared checkpoint (desired) against the
+//	@Description	served one, whether they match, and the last attempt to converge with its outcome.
 //	@Tags			admin
 //	@Produce		json
 //	@Param			Authorization	header		string	true	"Bearer <admin token>"
@@ -28,7 +30,11 @@ func (s *Server) handleCheckpointStatus(c *gin.Context) {
 		s.fail(c, httpError(err))
 		return
 	}
-	s.respond(c, http.StatusOK, api.CheckpointStatus{Current: api.CheckpointInfo(cur), History: apiHistory(history)})
+	st := api.CheckpointStatus{Current: api.CheckpointInfo(cur), History: apiHistory(history)}
+	if d := s.opts.Admin.Declared; d != nil {
+		st.Declared = apiDeclared(d.Status())
+	}
+	s.respond(c, http.StatusOK, st)
 }
 
 // handleCheckpointSwap answers POST /admin/checkpoint.

@@ -23,11 +23,14 @@ func apiActivation(a *inference.Activation) *api.CheckpointResponse {
 		Checkpoint:  api.CheckpointInfo(a.Checkpoint),
 		Previous:    api.CheckpointInfo(a.Previous),
 		LoadSeconds: a.LoadSeconds,
-		Drift: api.Drift{MeanCosine: a.Drift.Mean, MinCosine: a.Drift.Min, Probes: a.Drift.Probes,
-			Comparable: a.Drift.Comparable},
-		Swapped: a.Swapped,
-		DryRun:  a.DryRun,
+		Drift:       apiDrift(a.Drift),
+		Swapped:     a.Swapped,
+		DryRun:      a.DryRun,
 	}
+}
+
+func apiDrift(d inference.Drift) api.Drift {
+	return api.Drift{MeanCosine: d.Mean, MinCosine: d.Min, Probes: d.Probes, Comparable: d.Comparable}
 }
 
 func apiHistory(in []inference.HistoryEntry) []api.HistoryEntry {

@@ -67,10 +67,12 @@ func powersOfTwo(n int, limit int) []float64 {
 	return b
 }
 
-// newMetrics registers every collector. queueDepth reports the sequences waiting in the engines,
-// cacheBytes the bytes held by the result cache.
-func newMetrics(queueDepth, cacheBytes func() float64) *metrics {
-	reg := prometheus.NewRegistry()
+// newMetrics registers every collector on reg (nil: a new registry). queueDepth reports the
+// sequences waiting in the engines, cacheBytes the bytes held by the result cache.
+func newMetrics(reg *prometheus.Registry, queueDepth, cacheBytes func() float64) *metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	f := promauto.With(reg)
 	dur := teDurationBuckets()
 	m := &metrics{

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/inference"
@@ -61,6 +62,9 @@ type Options struct {
 	DefaultHead string
 	// Version is reported by GET /info.
 	Version string
+	// Registry receives the server's metrics and is served at /metrics (nil: a new one), so
+	// that other parts of the process (the declared checkpoint's reconciler) export theirs there.
+	Registry *prometheus.Registry
 }
 
 // Timeouts bound connections and requests, so that slow or absent clients cannot hold
@@ -144,7 +148,7 @@ func New(opts Options) (*Server, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, log: opts.Logger, inference: make(chan struct{}, opts.MaxConcurrentRequests), started: time.Now()}
-	s.metrics = newMetrics(func() float64 { return float64(s.core.QueueDepth()) },
+	s.metrics = newMetrics(opts.Registry, func() float64 { return float64(s.core.QueueDepth()) },
 		func() float64 {
 			_, b := s.core.CacheUsage()
 			return float64(b)
@@ -158,6 +162,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.core = core
+	s.metrics.registry.MustRegister(newCheckpointInfo(core))
 	s.opts.MaxRequestTokens = core.Options().MaxRequestTokens
 	s.router = s.routes()
 	return s, nil

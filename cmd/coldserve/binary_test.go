@@ -49,11 +49,20 @@ type process struct {
 // until it listens.
 func startProcess(t testing.TB, args ...string) *process {
 	t.Helper()
+	return startProcessEnv(t, nil, args...)
+}
+
+// startProcessEnv is startProcess with environment variables (KEY=VALUE) added to the test's.
+func startProcessEnv(t testing.TB, environ []string, args ...string) *process {
+	t.Helper()
 	bin, err := builtBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, append(append([]string{"serve"}, args...), "--addr", "127.0.0.1:0", "--log-format", "json")...)
+	if environ != nil {
+		cmd.Env = append(os.Environ(), environ...)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

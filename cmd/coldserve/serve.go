@@ -13,11 +13,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/coldserve/coldserve/checkpoint"
 	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/engine"
 	"github.com/coldserve/coldserve/hub"
 	"github.com/coldserve/coldserve/inference"
+	"github.com/coldserve/coldserve/rollout"
 	"github.com/coldserve/coldserve/server"
 )
 
@@ -54,6 +57,8 @@ type serveConfig struct {
 	batchWait      time.Duration
 	gcPercent      int
 	gcSource       string // --gc-percent, COLDSERVE_GC_PERCENT or default
+	checkpointFile string
+	checkpointPoll time.Duration
 }
 
 // parseServe reads flags, then COLDSERVE_* environment variables for flags not given.
@@ -69,6 +74,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.defaultHead, "default-head", "", "head that classification requests naming none use, TEI's /predict and /rerank among them (default: the served model's own head, else the only head)")
 	fs.Var(&c.checkpointRoot, "checkpoint-root", "directory admin checkpoint sources and fuse outputs must lie in (repeatable, or comma-separated)")
 	fs.BoolVar(&c.allowHub, "allow-hub", false, "let admin requests load Hugging Face Hub ids")
+	fs.StringVar(&c.checkpointFile, "checkpoint-file", "", "declared checkpoint: a YAML or JSON file with source, revision and optional sha256, min_cosine, allow_geometry_change; "+
+		"the server polls it and swaps to what it declares (load, validate, probe, drift gate), under the rules of --checkpoint-root and --allow-hub")
+	fs.DurationVar(&c.checkpointPoll, "checkpoint-poll", rollout.DefaultPoll, "how often --checkpoint-file is read, and a moving Hub revision in it resolved again")
 	fs.StringVar(&c.name, "model-name", "", `name reported in responses (default: the base name of --model)`)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&c.pooling, "pooling", "mean", "default pooling: mean, cls, pooler or none")
@@ -143,6 +151,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		if st, err := os.Stat(root); err != nil || !st.IsDir() {
 			return c, fmt.Errorf("--checkpoint-root %s: not a directory", root)
 		}
+	}
+	if c.checkpointPoll <= 0 {
+		return c, fmt.Errorf("--checkpoint-poll must be positive, got %v", c.checkpointPoll)
 	}
 	if c.batchWait < 0 {
 		return c, fmt.Errorf("--batch-wait must not be negative, got %v", c.batchWait)
@@ -266,12 +277,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	} else {
 		log.Info("inference routes require an API key", "keys", len(c.apiKeys)) // never the keys themselves
 	}
+	reg := prometheus.NewRegistry()
+	declared, err := declaredCheckpoint(c, resolver, reg, log)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Options{
 		MaxClientBatch:        c.maxClientBatch,
 		PayloadLimit:          int64(c.payloadLimit),
 		DefaultPooling:        encoder.Pooling(c.pooling),
 		Logger:                log,
-		Admin:                 server.AdminOptions{Token: c.adminToken, Sources: resolver},
+		Admin:                 adminOptions(c, resolver, declared),
 		CacheBytes:            cacheOption(int64(c.cacheBytes.byteSize)),
 		MaxConcurrentRequests: c.maxConcurrent,
 		MaxRequestTokens:      c.maxReqTokens,
@@ -280,6 +296,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		CORSAllowOrigins:      c.corsOrigins,
 		DefaultHead:           c.defaultHead,
 		Version:               version,
+		Registry:              reg,
 	})
 	if err != nil {
 		return err
@@ -295,6 +312,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	waitDeclared := runDeclared(sctx, declared, srv.Core())
+	defer func() { cancel(); waitDeclared() }()
 	loadErr := make(chan error, 1)
 	go func() {
 		start := time.Now()

@@ -99,8 +99,8 @@ Optional fields are left out when unset.
 {{- end }}
 {{- $doc := dict "source" (toString $c.source) "revision" (toString (default "main" $c.revision)) }}
 {{- with $c.sha256 }}
-{{- if not (regexMatch "^(sha256:)?[0-9a-f]{64}$" (toString .)) }}
-{{- fail (printf "checkpoint.sha256 %q: want 64 lowercase hex digits" (toString .)) }}
+{{- if not (regexMatch "^(sha256:)?[0-9a-fA-F]{12,64}$" (toString .)) }}
+{{- fail (printf "checkpoint.sha256 %q: want the checkpoint id (sha256:<12 hex digits>) or 12 to 64 hex digits of the weights digest" (toString .)) }}
 {{- end }}
 {{- $_ := set $doc "sha256" (toString .) }}
 {{- end }}
@@ -138,6 +138,9 @@ The preStop sleep plus --shutdown-grace must end before the kubelet's SIGKILL.
 {{- end }}
 {{- if and .Values.model.bootFromCheckpoint (not .Values.checkpoint.enabled) }}
 {{- fail "model.bootFromCheckpoint needs checkpoint.enabled" }}
+{{- end }}
+{{- if and .Values.checkpoint.enabled (not .Values.server.allowHub) (not .Values.server.checkpointRoots) }}
+{{- fail "checkpoint: a declared source must be a Hub id (server.allowHub) or a directory under server.checkpointRoots, and neither is allowed" }}
 {{- end }}
 {{- if lt (int .Values.server.workers) 1 }}
 {{- fail "server.workers must be at least 1" }}
