@@ -1,6 +1,7 @@
 package inference
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -43,11 +44,17 @@ func loadCodec(dir string) (*codec, error) {
 	return &codec{tok: tok}, nil
 }
 
-// encode tokenizes inputs, texts and pairs in parallel. maxLen caps each input including
-// specials (0: no cap), cut as trunc says; with trunc.Refuse the inputs are still cut, with
-// longest_first, and a caller refuses those whose dropped count is not zero. Id inputs are
-// checked against the vocabulary and cut at maxLen; specials adds nothing to them.
-func (c *codec) encode(inputs []Input, maxLen int, trunc Truncation, specials bool) ([]encoding, error) {
+// tokenizeChunk is how many texts (or pairs) are tokenized between two looks at the request's
+// context: a request whose client went away, whose deadline passed or that a shutdown gave up
+// on stops within one chunk instead of tokenizing all its inputs first.
+const tokenizeChunk = 16
+
+// encode tokenizes inputs, texts and pairs in parallel, chunk by chunk while ctx lasts (it
+// returns ctx.Err() otherwise). maxLen caps each input including specials (0: no cap), cut as
+// trunc says; with trunc.Refuse the inputs are still cut, with longest_first, and a caller
+// refuses those whose dropped count is not zero. Id inputs are checked against the vocabulary
+// and cut at maxLen; specials adds nothing to them.
+func (c *codec) encode(ctx context.Context, inputs []Input, maxLen int, trunc Truncation, specials bool) ([]encoding, error) {
 	if maxLen == 0 {
 		maxLen = tokenizer.NoTruncation
 	}
@@ -73,29 +80,37 @@ func (c *codec) encode(inputs []Input, maxLen int, trunc Truncation, specials bo
 			texts, textAt = append(texts, in.Text), append(textAt, i)
 		}
 	}
-	if len(texts) > 0 {
-		encs, err := c.tok.EncodeBatch(texts, tokenizer.Options{MaxLength: maxLen, Side: trunc.Side, NoSpecialTokens: !specials})
+	for start := 0; start < len(texts); start += tokenizeChunk {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		end := min(start+tokenizeChunk, len(texts))
+		encs, err := c.tok.EncodeBatch(texts[start:end], tokenizer.Options{MaxLength: maxLen, Side: trunc.Side, NoSpecialTokens: !specials})
 		if err != nil {
-			return nil, tokenizeError(err, textAt[0])
+			return nil, tokenizeError(err, textAt[start])
 		}
 		for j, e := range encs {
-			out[textAt[j]] = c.fromTokenizer(e)
+			out[textAt[start+j]] = c.fromTokenizer(e)
 		}
 	}
-	if len(pairs) > 0 {
-		opts := tokenizer.PairOptions{MaxLength: maxLen, Side: trunc.Side, Strategy: strategy, NoSpecialTokens: !specials}
-		encs, err := c.tok.EncodePairBatch(pairs, opts)
+	opts := tokenizer.PairOptions{MaxLength: maxLen, Side: trunc.Side, Strategy: strategy, NoSpecialTokens: !specials}
+	for start := 0; start < len(pairs); start += tokenizeChunk {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		chunk := pairs[start:min(start+tokenizeChunk, len(pairs))]
+		encs, err := c.tok.EncodePairBatch(chunk, opts)
 		if err != nil {
 			// Name the input that failed: find it again, one pair at a time (errors only).
-			for j, p := range pairs {
+			for j, p := range chunk {
 				if _, err := c.tok.EncodePair(p[0], p[1], opts); err != nil {
-					return nil, tokenizeError(err, pairAt[j])
+					return nil, tokenizeError(err, pairAt[start+j])
 				}
 			}
 			return nil, fmt.Errorf("tokenize pairs: %w", err)
 		}
 		for j, e := range encs {
-			out[pairAt[j]] = c.fromTokenizer(e)
+			out[pairAt[start+j]] = c.fromTokenizer(e)
 		}
 	}
 	return out, nil

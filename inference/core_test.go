@@ -225,3 +225,41 @@ func TestLoadRefusesAnUnknownDefaultHead(t *testing.T) {
 		t.Error("ready after a refused load")
 	}
 }
+
+// A request whose context ended is dropped before it is tokenized, and its error says why,
+// by the context's cause: its deadline, a shutdown giving up on it, or its caller leaving.
+func TestEndedContextStopsBeforeTokenizing(t *testing.T) {
+	obs := &countingObserver{}
+	c := newCore(t, Options{Observer: obs}, ModelConfig{Dir: tinyDir})
+	inputs := TextInputs([]string{strings.Repeat("cold fusion ", 100), "b"})
+	for _, tt := range []struct {
+		name  string
+		cause error
+		kind  error
+	}{
+		{"deadline", ErrTimeout, ErrTimeout},
+		{"shutdown", ErrShuttingDown, ErrShuttingDown},
+		{"caller gone", nil, ErrCancelled},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancelCause(t.Context())
+			cancel(tt.cause)
+			before := obs.passes.Load() // the load's probe counts too
+			_, err := c.Embed(ctx, EmbedRequest{Inputs: inputs})
+			if !errors.Is(err, tt.kind) {
+				t.Errorf("Embed: %v, want %v", err, tt.kind)
+			}
+			if n := obs.passes.Load() - before; n != 0 {
+				t.Errorf("%d forward passes for a request whose context had ended", n)
+			}
+		})
+	}
+	t.Run("the tokenizer stops", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		encs, err := c.model.Load().main.tok.encode(ctx, inputs, 512, Truncation{}, true)
+		if !errors.Is(err, context.Canceled) || encs != nil {
+			t.Errorf("encode with an ended context: %d encodings, %v", len(encs), err)
+		}
+	})
+}

@@ -41,7 +41,7 @@ func TestPairIDsMatchGolden(t *testing.T) {
 		inputs[i] = PairInput(it.A, it.B)
 	}
 	for _, maxLen := range []int{512, 64} {
-		encs, err := tok.encode(inputs, maxLen, Truncation{}, true)
+		encs, err := tok.encode(t.Context(), inputs, maxLen, Truncation{}, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +117,7 @@ func TestPairTruncationFollowsHF(t *testing.T) {
 	}
 	const room = 24 - 4 // <s> A </s></s> B </s>
 	for _, p := range pairs {
-		sides, err := m.main.tok.encode(TextInputs(p[:]), 0, Truncation{}, false)
+		sides, err := m.main.tok.encode(t.Context(), TextInputs(p[:]), 0, Truncation{}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +146,7 @@ func TestPairTruncationFollowsHF(t *testing.T) {
 						return ids[:n]
 					}
 					want := slices.Concat([]int32{0}, keep(a, ka), []int32{2, 2}, keep(b, kb), []int32{2})
-					encs, err := m.main.tok.encode(in, m.maxInputTokens, trunc, true)
+					encs, err := m.main.tok.encode(t.Context(), in, m.maxInputTokens, trunc, true)
 					if err != nil || !slices.Equal(encs[0].ids, want) {
 						t.Fatalf("ids %v (%v), HF rule %v", encs[0].ids, err, want)
 					}

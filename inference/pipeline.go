@@ -117,8 +117,11 @@ func (c *Core) compute(ctx context.Context, m *served, r *Reservation, l *lane, 
 		c.obs.Refused(StageAdmission)
 		return out, errQueueFull(engine.ErrOverloaded, l.eng.Backlog().Drain)
 	}
-	encs, err := l.tok.encode(inputs, m.maxInputTokens, trunc, true)
+	encs, err := l.tok.encode(ctx, inputs, m.maxInputTokens, trunc, true)
 	if err != nil {
+		if ctx.Err() != nil {
+			return out, ctxError(ctx, err)
+		}
 		return out, err
 	}
 	out.encs = encs
@@ -149,10 +152,8 @@ func (c *Core) compute(ctx context.Context, m *served, r *Reservation, l *lane, 
 				stage = StageQueueWait
 			}
 			c.obs.Refused(stage)
-		case ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrTimeout):
-			// The deadline a front end set with context.WithTimeoutCause(..., ErrTimeout).
-			e = &Error{Kind: ErrTimeout, Err: err,
-				Msg: "the request took longer than the request timeout (--request-timeout) and was dropped"}
+		case ctx.Err() != nil:
+			e = ctxError(ctx, err)
 		}
 		return out, e
 	}
@@ -160,6 +161,20 @@ func (c *Core) compute(ctx context.Context, m *served, r *Reservation, l *lane, 
 	out.stats.Queue = res.Queue
 	out.stats.Inference = res.Inference
 	return out, nil
+}
+
+// ctxError explains why a request's ctx ended, by its cause: the deadline a front end set
+// with context.WithTimeoutCause(..., ErrTimeout), a shutdown that gave up on the request
+// (cause ErrShuttingDown), or else the caller going away.
+func ctxError(ctx context.Context, err error) error {
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, ErrTimeout):
+		return &Error{Kind: ErrTimeout, Err: err,
+			Msg: "the request took longer than the request timeout (--request-timeout) and was dropped"}
+	case errors.Is(cause, ErrShuttingDown):
+		return &Error{Kind: ErrShuttingDown, Err: err, Msg: "the server is shutting down"}
+	}
+	return &Error{Kind: ErrCancelled, Msg: "the request was cancelled", Err: err}
 }
 
 // engineError turns an error of l's engine or encoder into a kind; one it does not know is

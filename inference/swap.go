@@ -124,8 +124,8 @@ func (m *served) checkTokenizer(dir string, vocab int, source string) error {
 	if err != nil {
 		return rejectCheckpoint(err)
 	}
-	a, errA := m.main.tok.encode(TextInputs(probeTexts), 0, Truncation{}, true)
-	b, errB := tok.encode(TextInputs(probeTexts), 0, Truncation{}, true)
+	a, errA := m.main.tok.encode(context.Background(), TextInputs(probeTexts), 0, Truncation{}, true)
+	b, errB := tok.encode(context.Background(), TextInputs(probeTexts), 0, Truncation{}, true)
 	if errA != nil || errB != nil {
 		return fmt.Errorf("tokenize probe texts: %v, %v", errA, errB)
 	}
@@ -153,7 +153,7 @@ func equalIDs(a, b []int32) bool {
 
 // probeIDs tokenizes the probe texts with the served tokenizer, within the served token limit.
 func (m *served) probeIDs() ([][]int32, error) {
-	encs, err := m.main.tok.encode(TextInputs(probeTexts), m.maxInputTokens, Truncation{}, true)
+	encs, err := m.main.tok.encode(context.Background(), TextInputs(probeTexts), m.maxInputTokens, Truncation{}, true)
 	if err != nil {
 		return nil, err
 	}

@@ -1,5 +1,7 @@
 package inference
 
+import "context"
+
 // Tokenize returns each input's tokens (texts and pairs) with the served tokenizer, without
 // truncation; specials adds the template's special tokens (<s> and </s>).
 func (c *Core) Tokenize(inputs []Input, specials bool) ([][]Token, error) {
@@ -10,7 +12,7 @@ func (c *Core) Tokenize(inputs []Input, specials bool) ([][]Token, error) {
 	if err := c.checkInputs(len(inputs), "inputs"); err != nil {
 		return nil, err
 	}
-	encs, err := m.main.tok.encode(inputs, 0, Truncation{}, specials)
+	encs, err := m.main.tok.encode(context.Background(), inputs, 0, Truncation{}, specials)
 	if err != nil {
 		return nil, err
 	}

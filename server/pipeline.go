@@ -29,6 +29,9 @@ func (s *Server) serveInference(c *gin.Context, body func(ctx context.Context, r
 		ctx, cancel = context.WithTimeoutCause(ctx, t, inference.ErrTimeout)
 		defer cancel()
 	}
+	ctx, giveUp := context.WithCancelCause(ctx)
+	defer giveUp(nil)
+	defer context.AfterFunc(s.giveUp, func() { giveUp(context.Cause(s.giveUp)) })()
 	inputs, resp, st, err := body(ctx, admissionOf(c))
 	method := "single"
 	if inputs > 1 {

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/coldserve/coldserve/inference"
 )
 
 // Serve answers HTTP on ln until ctx ends, then shuts down within grace:
@@ -65,6 +67,7 @@ func (s *Server) shutdown(hs *http.Server, served <-chan error, grace time.Durat
 	case <-time.After(time.Until(deadline.Add(-margin))):
 		s.log.Warn("shutdown grace running out: answering the requests still queued or computing with 503",
 			"requests", s.active.Count())
+		s.giveUpNow(inference.ErrShuttingDown) // those still tokenizing stop too
 		s.core.Abort()
 		select {
 		case <-idle:

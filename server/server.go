@@ -128,6 +128,11 @@ type Server struct {
 	// lastArrival is when the last request reached the gate (Unix ns): shutdown waits for
 	// arrivals to stop before it closes idle connections.
 	lastArrival atomic.Int64
+	// giveUp ends with cause inference.ErrShuttingDown when a shutdown whose grace runs out
+	// gives up on the requests in progress; every inference request's context follows it, so
+	// one still tokenizing stops too and is answered 503.
+	giveUp    context.Context
+	giveUpNow context.CancelCauseFunc
 	started     time.Time // the OpenAI model listing's "created"
 }
 
@@ -148,6 +153,7 @@ func New(opts Options) (*Server, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, log: opts.Logger, inference: make(chan struct{}, opts.MaxConcurrentRequests), started: time.Now()}
+	s.giveUp, s.giveUpNow = context.WithCancelCause(context.Background())
 	s.metrics = newMetrics(opts.Registry, func() float64 { return float64(s.core.QueueDepth()) },
 		func() float64 {
 			_, b := s.core.CacheUsage()
