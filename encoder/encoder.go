@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
-	"gorgonia.org/tensor"
 
 	"github.com/coldserve/coldserve/internal/kernels"
 	"github.com/coldserve/coldserve/weights"
@@ -63,12 +62,11 @@ type Encoder struct {
 	id      func() string // the checkpoint's ID, computed on first use
 }
 
-// worker is one goroutine's worth of machinery: per-layer weight headers, scratch memory
-// and the compiled single-layer machines keyed by the batch's total number of tokens. A worker
+// worker is one goroutine's worth of machinery: scratch memory and the compiled single-layer
+// machines keyed by the batch's total number of tokens. A worker
 // belongs to one goroutine at a time (it is taken from and returned to Encoder.workers), so
 // its machine cache needs no lock: simplelru, not the locked lru.Cache.
 type worker struct {
-	weights  [][numLayerParams]*tensor.Dense
 	sc       *scratch
 	machines *simplelru.LRU[int, *layerMachine]
 }
@@ -114,13 +112,6 @@ func NewEncoder(ck *weights.Checkpoint, opts EncoderOptions) (*Encoder, error) {
 
 func (e *Encoder) newWorker(cacheSize int) (*worker, error) {
 	wk := &worker{sc: &scratch{}}
-	for _, lw := range e.w.layers {
-		var ds [numLayerParams]*tensor.Dense
-		for i, m := range lw {
-			ds[i] = m.dense()
-		}
-		wk.weights = append(wk.weights, ds)
-	}
 	cache, err := simplelru.NewLRU(cacheSize, func(_ int, m *layerMachine) { m.close() })
 	if err != nil {
 		return nil, fmt.Errorf("machine cache: %w", err)
@@ -190,18 +181,18 @@ func (e *Encoder) forward(ctx context.Context, wk *worker, ids [][]int32) (*Outp
 	lm, ok := wk.machines.Get(tokens)
 	if !ok {
 		var err error
-		if lm, err = newLayerMachine(e.cfg, wk.sc, &wk.weights[0], tokens, e.bf16); err != nil {
+		if lm, err = newLayerMachine(e.cfg, wk.sc, tokens, e.bf16); err != nil {
 			return nil, fmt.Errorf("forward: %w", err)
 		}
 		wk.machines.Add(tokens, lm)
 	}
 	x, lens := lm.bindInputs()
 	e.embed(x, lens, ids)
-	for l := range wk.weights {
+	for l := range e.w.layers {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("forward: before layer %d: %w", l, err)
 		}
-		if err := lm.runLayer(&wk.weights[l], x); err != nil {
+		if err := lm.runLayer(&e.w.layers[l], x); err != nil {
 			return nil, fmt.Errorf("forward: layer %d: %w", l, err)
 		}
 	}
