@@ -40,15 +40,9 @@ func BFloat16Support() error {
 	return err
 }
 
-// toBFloat16 turns each layer's four weight matrices into bfloat16 copies (the float32
-// ones are left to the checkpoint).
-func (w *encoderWeights) toBFloat16() {
-	for l := range w.layers {
-		lw := &w.layers[l]
-		for _, lin := range []*linear{&lw.qkv, &lw.attnOut, &lw.inter, &lw.out} {
-			lin.bits = make([]uint16, len(lin.w))
-			kernels.ToBF16s(lin.bits, lin.w)
-			lin.w = nil
-		}
-	}
+// bf16s returns f rounded to bfloat16.
+func bf16s(f []float32) []uint16 {
+	b := make([]uint16, len(f))
+	kernels.ToBF16s(b, f)
+	return b
 }

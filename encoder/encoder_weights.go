@@ -3,15 +3,17 @@ package encoder
 import (
 	"fmt"
 
+	"github.com/coldserve/coldserve/internal/kernels"
 	"github.com/coldserve/coldserve/weights"
 )
 
 // linear is one linear layer's parameters: W [out, in] in the checkpoint's layout and the bias
-// [out]. A float32 encoder multiplies by w; a BFloat16 encoder by bits, W rounded to
-// bfloat16.
+// [out]. A float32 encoder multiplies by w, which the kernels store in the layout their GEMM
+// wants (packed once at NewEncoder where that pays); a BFloat16 encoder multiplies by bits,
+// W rounded to bfloat16.
 type linear struct {
 	out, in int
-	w       []float32
+	w       *kernels.Matrix
 	bits    []uint16
 	bias    []float32
 }
@@ -30,7 +32,8 @@ type layerWeights struct {
 // norm is a LayerNorm's scale and shift, [hidden] each.
 type norm struct{ gamma, beta []float32 }
 
-// matrix is a row-major float32 matrix that shares its data with the checkpoint.
+// matrix is a row-major float32 matrix that shares its data with the checkpoint (the
+// embeddings and the pooler; the layers' linears are linear).
 type matrix struct {
 	rows, cols int
 	data       []float32
@@ -79,8 +82,30 @@ func (g *tensorGetter) matrix(key string, rows, cols int) matrix {
 	return matrix{rows: rows, cols: cols, data: g.get(key, rows, cols)}
 }
 
-func (g *tensorGetter) linear(prefix string, out, in int) linear {
-	return linear{out: out, in: in, w: g.get(prefix+".weight", out, in), bias: g.get(prefix+".bias", out)}
+// linear builds the linear layer of the prefixes' weights stacked by rows (one prefix, or
+// query, key and value), each [out, in], with their biases concatenated, in dtype: a
+// kernels.Matrix for Float32, bfloat16 bits for BFloat16. Neither keeps the checkpoint's
+// slices when the kernels copy them, so the checkpoint's weights can be freed once the caller
+// drops it.
+func (g *tensorGetter) linear(dtype DType, out, in int, prefixes ...string) linear {
+	l := linear{out: out * len(prefixes), in: in}
+	parts := make([][]float32, len(prefixes))
+	for i, p := range prefixes {
+		parts[i] = g.get(p+".weight", out, in)
+		l.bias = append(l.bias, g.get(p+".bias", out)...)
+	}
+	if g.err != nil {
+		return l
+	}
+	if dtype == BFloat16 {
+		l.bits = make([]uint16, 0, l.out*in)
+		for _, p := range parts {
+			l.bits = append(l.bits, bf16s(p)...)
+		}
+		return l
+	}
+	l.w, g.err = kernels.NewMatrix(in, parts...)
+	return l
 }
 
 func (g *tensorGetter) norm(prefix string, n int) norm {
@@ -89,8 +114,8 @@ func (g *tensorGetter) norm(prefix string, n int) norm {
 
 // newEncoderWeights gathers the encoder's tensors from ck, checking every shape against
 // its config, and stacks each layer's query/key/value projections into one matrix so a
-// single matrix multiply produces all three.
-func newEncoderWeights(ck *weights.Checkpoint) (*encoderWeights, error) {
+// single matrix multiply produces all three. dtype is the linear layers' precision.
+func newEncoderWeights(ck *weights.Checkpoint, dtype DType) (*encoderWeights, error) {
 	c := ck.Config
 	h, f := c.HiddenSize, c.IntermediateSize
 	g := &tensorGetter{ck: ck}
@@ -103,17 +128,15 @@ func newEncoderWeights(ck *weights.Checkpoint) (*encoderWeights, error) {
 	}
 	for l := 0; l < c.NumHiddenLayers && g.err == nil; l++ {
 		p := fmt.Sprintf("encoder.layer.%d.", l)
-		lw := layerWeights{qkv: linear{out: 3 * h, in: h, w: make([]float32, 0, 3*h*h), bias: make([]float32, 0, 3*h)}}
-		for _, name := range []string{"query", "key", "value"} {
-			q := g.linear(p+"attention.self."+name, h, h)
-			lw.qkv.w = append(lw.qkv.w, q.w...)
-			lw.qkv.bias = append(lw.qkv.bias, q.bias...)
+		self := p + "attention.self."
+		lw := layerWeights{
+			qkv:      g.linear(dtype, h, h, self+"query", self+"key", self+"value"),
+			attnOut:  g.linear(dtype, h, h, p+"attention.output.dense"),
+			attnNorm: g.norm(p+"attention.output.LayerNorm", h),
+			inter:    g.linear(dtype, f, h, p+"intermediate.dense"),
+			out:      g.linear(dtype, h, f, p+"output.dense"),
+			outNorm:  g.norm(p+"output.LayerNorm", h),
 		}
-		lw.attnOut = g.linear(p+"attention.output.dense", h, h)
-		lw.attnNorm = g.norm(p+"attention.output.LayerNorm", h)
-		lw.inter = g.linear(p+"intermediate.dense", f, h)
-		lw.out = g.linear(p+"output.dense", h, f)
-		lw.outNorm = g.norm(p+"output.LayerNorm", h)
 		w.layers = append(w.layers, lw)
 	}
 	if _, ok := ck.Tensors["pooler.dense.weight"]; ok && g.err == nil {

@@ -136,7 +136,7 @@ func (o *linearOp) Do(vs ...G.Value) (G.Value, error) {
 			return nil, fmt.Errorf("%s: %w", o.name, err)
 		}
 	} else {
-		kernels.Linear(buf, x, lin.w, lin.bias, n, out, in)
+		lin.w.Linear(buf, x, n, lin.bias)
 	}
 	if o.gelu {
 		kernels.ParallelFor(n, 16, func(lo, hi int) { kernels.GELU(buf[lo*out : hi*out]) })
