@@ -7,3 +7,6 @@ package kernels
 func HardwareBF16() (GemmBF16, error) {
 	return nil, ErrNoBF16Build
 }
+
+// BF16Impl says there is no bfloat16 multiply in this build.
+func BF16Impl() string { return "none (" + ErrNoBF16Build.Error() + ")" }

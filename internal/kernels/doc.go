@@ -46,7 +46,7 @@ func Path() string {
 	if len(flags) == 0 {
 		flags = append(flags, "none of avx2/avx512/amx")
 	}
-	bf16 := "bf16 multiply: hardware"
+	bf16 := "bf16 multiply: hardware, " + BF16Impl()
 	if _, err := HardwareBF16(); err != nil {
 		bf16 = "bf16 multiply: emulated (" + err.Error() + ")"
 	}

@@ -96,6 +96,20 @@ func HardwareBF16() (GemmBF16, error) {
 	}, nil
 }
 
+// BF16Impl names oneDNN's implementation of the bfloat16 multiply on this CPU (for
+// roberta-base's hidden size), or says why there is none.
+func BF16Impl() string {
+	mm, err := bf16Matmul()
+	if err != nil {
+		return "none (" + err.Error() + ")"
+	}
+	p, err := mm.primitive(matmulKey{768, 768})
+	if err != nil {
+		return "none (" + err.Error() + ")"
+	}
+	return "oneDNN " + dnnlVersion() + " " + C.GoString(C.cs_matmul_impl(p))
+}
+
 func dnnlStatus(st C.dnnl_status_t) string {
 	switch st {
 	case C.dnnl_unimplemented:

@@ -60,6 +60,15 @@ dnnl_status_t cs_matmul_create(dnnl_data_type_t dt, dnnl_dim_t n, dnnl_dim_t k,
   return st;
 }
 
+// cs_matmul_impl names the implementation oneDNN chose for p (e.g. "brg:avx512_core_bf16").
+const char *cs_matmul_impl(dnnl_primitive_t p) {
+  const_dnnl_primitive_desc_t pd;
+  const char *impl = "unknown";
+  if (dnnl_primitive_get_primitive_desc(p, &pd) == dnnl_success)
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+  return impl;
+}
+
 dnnl_status_t cs_matmul_run(dnnl_primitive_t p, dnnl_data_type_t dt,
     dnnl_dim_t m, dnnl_dim_t n, dnnl_dim_t k, const void *a, const void *w, float *c) {
   int threads = coldserve_blas_threads();

@@ -14,6 +14,7 @@ void coldserve_sgemm_serial(char ta, char tb, dnnl_dim_t m, dnnl_dim_t n, dnnl_d
 dnnl_status_t cs_engine_init(void);
 // cs_matmul_create makes C[m×n] += A[m×k]·Wᵀ with W stored [n, k] row major, m at run time.
 dnnl_status_t cs_matmul_create(dnnl_data_type_t dt, dnnl_dim_t n, dnnl_dim_t k, dnnl_primitive_t *out);
+const char *cs_matmul_impl(dnnl_primitive_t p);
 dnnl_status_t cs_matmul_run(dnnl_primitive_t p, dnnl_data_type_t dt,
 	dnnl_dim_t m, dnnl_dim_t n, dnnl_dim_t k, const void *a, const void *w, float *c);
 
