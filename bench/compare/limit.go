@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"time"
 
+	"github.com/coldserve/coldserve/bench/internal/cleantime"
 	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/internal/kernels"
 	"github.com/coldserve/coldserve/weights"
@@ -30,8 +30,8 @@ type gemmLimit struct {
 // measureLimits times the float32 GEMM through the build's Sgemm (oneDNN's dnnl_sgemm in the
 // dnnl build), the same product through our linear kernel (for comparison, not as the bound)
 // and, where the CPU has a bfloat16 multiply, the bfloat16 GEMM through it (oneDNN's matmul
-// primitive). Each is warmed up once, then run runs times.
-func measureLimits(runs int) []gemmLimit {
+// primitive), each with the engines' contention-aware timing (o: warm-up, clean runs).
+func measureLimits(o cleantime.Options) []gemmLimit {
 	r := rand.New(rand.NewPCG(1, 1))
 	fill := func(n int) []float32 {
 		f := make([]float32, n)
@@ -41,12 +41,12 @@ func measureLimits(runs int) []gemmLimit {
 		return f
 	}
 	a, w, c := fill(limitM*limitK), fill(limitN*limitK), make([]float32, limitM*limitN)
-	out := []gemmLimit{timeGEMM("sgemm "+kernels.BLAS, "float32", runs, func() error {
+	out := []gemmLimit{timeGEMM("sgemm "+kernels.BLAS, "float32", o, func() error {
 		kernels.Sgemm(false, true, limitM, limitN, limitK, 1, a, limitK, w, limitK, 0, c, limitN)
 		return nil
 	})}
 	if m, err := kernels.NewMatrix(limitK, w); err == nil {
-		lim := timeGEMM("ours: "+m.Kernel(), "float32", runs, func() error { m.Linear(c, a, limitM, nil); return nil })
+		lim := timeGEMM("ours: "+m.Kernel(), "float32", o, func() error { m.Linear(c, a, limitM, nil); return nil })
 		lim.DType = "" // reported, but not the bound
 		out = append(out, lim)
 	}
@@ -57,30 +57,21 @@ func measureLimits(runs int) []gemmLimit {
 	ab, wb := make([]uint16, len(a)), make([]uint16, len(w))
 	kernels.ToBF16s(ab, a)
 	kernels.ToBF16s(wb, w)
-	return append(out, timeGEMM("bf16 "+kernels.BF16Impl(), "bf16", runs, func() error {
+	return append(out, timeGEMM("bf16 "+kernels.BF16Impl(), "bf16", o, func() error {
 		clear(c)
 		return gemm(limitM, limitN, limitK, ab, wb, c)
 	}))
 }
 
-func timeGEMM(name, dtype string, runs int, f func() error) gemmLimit {
+func timeGEMM(name, dtype string, o cleantime.Options, f func() error) gemmLimit {
 	lim := gemmLimit{Name: name, DType: dtype}
-	if err := f(); err != nil {
+	r, err := cleantime.Bench(f, o)
+	if err != nil {
 		lim.Err = err.Error()
 		return lim
 	}
 	flop := 2 * float64(limitM) * limitN * limitK
-	var rates []float64
-	for range runs {
-		t0 := time.Now()
-		if err := f(); err != nil {
-			lim.Err = err.Error()
-			return lim
-		}
-		rates = append(rates, flop/time.Since(t0).Seconds()*1e-9)
-	}
-	s := summarize(rates)
-	lim.Best, lim.Median, lim.Runs = s.Max, s.Median, s.N
+	lim.Best, lim.Median, lim.Runs = flop/r.Min.Seconds()*1e-9, flop/r.Median.Seconds()*1e-9, r.Runs
 	return lim
 }
 

@@ -276,7 +276,7 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 	}
 
 	fmt.Fprintf(logw, "timing the machine's GEMM limit (%d×%d×%d)\n", limitM, limitK, limitN)
-	st.limits = measureLimits(10)
+	st.limits = measureLimits(o.timing)
 	for _, l := range st.limits {
 		fmt.Fprintf(logw, "  %s: %s\n", l.Name, describeLimit(l))
 	}
