@@ -39,10 +39,3 @@ func BFloat16Support() error {
 	_, err := kernels.HardwareBF16()
 	return err
 }
-
-// bf16s returns f rounded to bfloat16.
-func bf16s(f []float32) []uint16 {
-	b := make([]uint16, len(f))
-	kernels.ToBF16s(b, f)
-	return b
-}

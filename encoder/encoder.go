@@ -26,9 +26,9 @@ type EncoderOptions struct {
 	// or BFloat16, which NewEncoder refuses where BFloat16Support reports an error.
 	DType DType
 
-	// bf16 replaces the build's bfloat16 multiply (tests: an exact emulation, so the
+	// bf16 replaces the build's bfloat16 backend (tests: the exact emulation, so the
 	// bfloat16 numerics are tested on CPUs without bfloat16 instructions).
-	bf16 kernels.GemmBF16
+	bf16 kernels.BF16
 }
 
 func (o EncoderOptions) withDefaults() EncoderOptions {
@@ -56,7 +56,7 @@ func (o EncoderOptions) withDefaults() EncoderOptions {
 type Encoder struct {
 	cfg     weights.Config
 	w       *encoderWeights
-	bf16    kernels.GemmBF16 // the bfloat16 multiply of a BFloat16 encoder; nil for Float32
+	bf16    kernels.BF16 // the bfloat16 backend of a BFloat16 encoder; nil for Float32
 	workers chan *worker
 	id      func() string // the checkpoint's ID, computed on first use
 }
@@ -97,7 +97,7 @@ func NewEncoder(ck *weights.Checkpoint, opts EncoderOptions) (*Encoder, error) {
 	default:
 		return nil, fmt.Errorf("new encoder: dtype %q: want %q or %q", opts.DType, Float32, BFloat16)
 	}
-	if e.w, err = newEncoderWeights(ck, opts.DType); err != nil {
+	if e.w, err = newEncoderWeights(ck, e.bf16); err != nil {
 		return nil, fmt.Errorf("new encoder: %w", err)
 	}
 	for i := 0; i < opts.Workers; i++ {

@@ -25,6 +25,7 @@ type layerMachine struct {
 	vm                G.VM
 	x, lens, out      *G.Node
 	layer             *layerRef
+	linears           []*linearOp // to close their bfloat16 products
 	xDense, lensDense *tensor.Dense
 }
 
@@ -42,7 +43,7 @@ const (
 //	h2    = LayerNorm(GELU(h1·W_iᵀ + b_i)·W_o2ᵀ + b_o2 + h1)
 //
 // bf16 is the bfloat16 multiply of a BFloat16 encoder, nil for float32.
-func newLayerMachine(cfg weights.Config, sc *scratch, n int, bf16 kernels.GemmBF16) (lm *layerMachine, err error) {
+func newLayerMachine(cfg weights.Config, sc *scratch, n int, bf16 kernels.BF16) (lm *layerMachine, err error) {
 	defer func() {
 		// NewTapeMachine panics when compilation fails; turn that into an error.
 		if r := recover(); r != nil {
@@ -63,8 +64,10 @@ func newLayerMachine(cfg weights.Config, sc *scratch, n int, bf16 kernels.GemmBF
 		return node
 	}
 	lin := func(name string, slot, width int, gelu bool, pick func(*layerWeights) *linear) *linearOp {
-		return &linearOp{opBase: opBase{name: name, sc: sc, slot: slot}, layer: lm.layer, pick: pick,
+		op := &linearOp{opBase: opBase{name: name, sc: sc, slot: slot}, layer: lm.layer, pick: pick,
 			width: width, gelu: gelu, bf16: bf16}
+		lm.linears = append(lm.linears, op)
+		return op
 	}
 	addNorm := func(name string, slot int, pick func(*layerWeights) *norm) *addNormOp {
 		return &addNormOp{opBase: opBase{name: name, sc: sc, slot: slot}, layer: lm.layer, pick: pick, eps: cfg.LayerNormEps}
@@ -133,8 +136,11 @@ func (lm *layerMachine) runLayer(lw *layerWeights, x []float32) error {
 	return nil
 }
 
-// close releases the compiled program.
+// close releases the compiled program and the linear ops' bfloat16 products.
 func (lm *layerMachine) close() {
+	for _, op := range lm.linears {
+		op.close()
+	}
 	if c, ok := lm.vm.(interface{ Close() error }); ok {
 		_ = c.Close()
 	}

@@ -8,13 +8,12 @@ import (
 )
 
 // linear is one linear layer's parameters: W [out, in] in the checkpoint's layout and the bias
-// [out]. A float32 encoder multiplies by w, which the kernels store in the layout their GEMM
-// wants (packed once at NewEncoder where that pays); a BFloat16 encoder multiplies by bits,
-// W rounded to bfloat16.
+// [out]. A float32 encoder multiplies by w, a BFloat16 encoder by wb (W rounded to bfloat16);
+// the kernels store either in the layout their GEMM wants, packed once at NewEncoder.
 type linear struct {
 	out, in int
 	w       *kernels.Matrix
-	bits    []uint16
+	wb      kernels.BF16Weights
 	bias    []float32
 }
 
@@ -83,11 +82,10 @@ func (g *tensorGetter) matrix(key string, rows, cols int) matrix {
 }
 
 // linear builds the linear layer of the prefixes' weights stacked by rows (one prefix, or
-// query, key and value), each [out, in], with their biases concatenated, in dtype: a
-// kernels.Matrix for Float32, bfloat16 bits for BFloat16. Neither keeps the checkpoint's
-// slices when the kernels copy them, so the checkpoint's weights can be freed once the caller
-// drops it.
-func (g *tensorGetter) linear(dtype DType, out, in int, prefixes ...string) linear {
+// query, key and value), each [out, in], with their biases concatenated: a kernels.Matrix, or
+// with a bfloat16 backend its weights. Neither keeps the checkpoint's slices when the kernels
+// copy them, so the checkpoint's weights can be freed once the caller drops it.
+func (g *tensorGetter) linear(bf16 kernels.BF16, out, in int, prefixes ...string) linear {
 	l := linear{out: out * len(prefixes), in: in}
 	parts := make([][]float32, len(prefixes))
 	for i, p := range prefixes {
@@ -97,14 +95,11 @@ func (g *tensorGetter) linear(dtype DType, out, in int, prefixes ...string) line
 	if g.err != nil {
 		return l
 	}
-	if dtype == BFloat16 {
-		l.bits = make([]uint16, 0, l.out*in)
-		for _, p := range parts {
-			l.bits = append(l.bits, bf16s(p)...)
-		}
-		return l
+	if bf16 != nil {
+		l.wb, g.err = bf16.Weights(in, parts...)
+	} else {
+		l.w, g.err = kernels.NewMatrix(in, parts...)
 	}
-	l.w, g.err = kernels.NewMatrix(in, parts...)
 	return l
 }
 
@@ -114,8 +109,9 @@ func (g *tensorGetter) norm(prefix string, n int) norm {
 
 // newEncoderWeights gathers the encoder's tensors from ck, checking every shape against
 // its config, and stacks each layer's query/key/value projections into one matrix so a
-// single matrix multiply produces all three. dtype is the linear layers' precision.
-func newEncoderWeights(ck *weights.Checkpoint, dtype DType) (*encoderWeights, error) {
+// single matrix multiply produces all three. bf16 is the bfloat16 backend of a BFloat16
+// encoder, nil for float32.
+func newEncoderWeights(ck *weights.Checkpoint, bf16 kernels.BF16) (*encoderWeights, error) {
 	c := ck.Config
 	h, f := c.HiddenSize, c.IntermediateSize
 	g := &tensorGetter{ck: ck}
@@ -130,11 +126,11 @@ func newEncoderWeights(ck *weights.Checkpoint, dtype DType) (*encoderWeights, er
 		p := fmt.Sprintf("encoder.layer.%d.", l)
 		self := p + "attention.self."
 		lw := layerWeights{
-			qkv:      g.linear(dtype, h, h, self+"query", self+"key", self+"value"),
-			attnOut:  g.linear(dtype, h, h, p+"attention.output.dense"),
+			qkv:      g.linear(bf16, h, h, self+"query", self+"key", self+"value"),
+			attnOut:  g.linear(bf16, h, h, p+"attention.output.dense"),
 			attnNorm: g.norm(p+"attention.output.LayerNorm", h),
-			inter:    g.linear(dtype, f, h, p+"intermediate.dense"),
-			out:      g.linear(dtype, h, f, p+"output.dense"),
+			inter:    g.linear(bf16, f, h, p+"intermediate.dense"),
+			out:      g.linear(bf16, h, f, p+"output.dense"),
 			outNorm:  g.norm(p+"output.LayerNorm", h),
 		}
 		w.layers = append(w.layers, lw)

@@ -96,14 +96,24 @@ type layerRef struct{ cur *layerWeights }
 
 // linearOp computes Y = X·Wᵀ + b with the current layer's linear that pick chooses (W in the
 // checkpoint's [out, in] layout), optionally followed by the exact GELU. Input: X [n, in];
-// output [n, width]. With a bf16 multiply, W is bfloat16 and X is rounded to bfloat16 first.
+// output [n, width]. With a bfloat16 backend, W is bfloat16 and X is rounded to bfloat16
+// first, and the op's bfloat16 product (for its machine's n rows) is made on first use: the
+// op's linear has the same shape in every layer, so one product serves them all.
 type linearOp struct {
 	opBase
 	layer *layerRef
 	pick  func(*layerWeights) *linear
 	width int
 	gelu  bool
-	bf16  kernels.GemmBF16 // nil: float32
+	bf16  kernels.BF16 // nil: float32
+	prod  kernels.BF16Product
+}
+
+func (o *linearOp) close() {
+	if o.prod != nil {
+		o.prod.Close()
+		o.prod = nil
+	}
 }
 
 func (o *linearOp) Arity() int       { return 1 }
@@ -131,17 +141,31 @@ func (o *linearOp) Do(vs ...G.Value) (G.Value, error) {
 	}
 	y, buf := o.output(n, out)
 	if o.bf16 != nil {
-		xb := kernels.BF16View(o.sc.get(slotBF16, (n*in+1)/2))
-		if err := kernels.LinearBF16(o.bf16, buf, x, xb, lin.bits, lin.bias, n, out, in); err != nil {
+		if err := o.linearBF16(buf, x, lin); err != nil {
 			return nil, fmt.Errorf("%s: %w", o.name, err)
 		}
-	} else {
-		lin.w.Linear(buf, x, n, lin.bias)
+		return y, nil
 	}
+	lin.w.Linear(buf, x, n, lin.bias)
 	if o.gelu {
 		kernels.ParallelFor(n, 16, func(lo, hi int) { kernels.GELU(buf[lo*out : hi*out]) })
 	}
 	return y, nil
+}
+
+// linearBF16 rounds x to bfloat16 and runs the op's bfloat16 product (bias and GELU included).
+func (o *linearOp) linearBF16(out, x []float32, lin *linear) error {
+	n, in := len(x)/lin.in, lin.in
+	if o.prod == nil {
+		p, err := o.bf16.Product(n, lin.out, in, o.gelu)
+		if err != nil {
+			return err
+		}
+		o.prod = p
+	}
+	xb := kernels.BF16View(o.sc.get(slotBF16, (n*in+1)/2))[:n*in]
+	kernels.ParallelFor(n, 16, func(lo, hi int) { kernels.ToBF16s(xb[lo*in:hi*in], x[lo*in:hi*in]) })
+	return o.prod.Run(out, xb, lin.wb, lin.bias)
 }
 
 // attentionOp is fused multi-head self-attention over a packed batch (sequences back to

@@ -50,17 +50,23 @@ func measureLimits(o cleantime.Options) []gemmLimit {
 		lim.DType = "" // reported, but not the bound
 		out = append(out, lim)
 	}
-	gemm, err := kernels.HardwareBF16()
+	bf16, err := kernels.HardwareBF16()
 	if err != nil {
 		return append(out, gemmLimit{Name: "bf16 multiply", DType: "bf16", Err: err.Error()})
 	}
-	ab, wb := make([]uint16, len(a)), make([]uint16, len(w))
+	name := "bf16 " + bf16.Name()
+	wb, err := bf16.Weights(limitK, w)
+	if err != nil {
+		return append(out, gemmLimit{Name: name, DType: "bf16", Err: err.Error()})
+	}
+	p, err := bf16.Product(limitM, limitN, limitK, false)
+	if err != nil {
+		return append(out, gemmLimit{Name: name, DType: "bf16", Err: err.Error()})
+	}
+	defer p.Close()
+	ab, bias := make([]uint16, len(a)), make([]float32, limitN)
 	kernels.ToBF16s(ab, a)
-	kernels.ToBF16s(wb, w)
-	return append(out, timeGEMM("bf16 "+kernels.BF16Impl(), "bf16", o, func() error {
-		clear(c)
-		return gemm(limitM, limitN, limitK, ab, wb, c)
-	}))
+	return append(out, timeGEMM(name, "bf16", o, func() error { return p.Run(c, ab, wb, bias) }))
 }
 
 func timeGEMM(name, dtype string, o cleantime.Options, f func() error) gemmLimit {

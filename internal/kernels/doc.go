@@ -46,9 +46,11 @@ func Path() string {
 	if len(flags) == 0 {
 		flags = append(flags, "none of avx2/avx512/amx")
 	}
-	bf16 := "bf16 multiply: hardware, " + BF16Impl()
-	if _, err := HardwareBF16(); err != nil {
-		bf16 = "bf16 multiply: emulated (" + err.Error() + ")"
+	bf16 := "bf16 multiply: emulated"
+	if b, err := HardwareBF16(); err == nil {
+		bf16 = "bf16 multiply: " + b.Name()
+	} else {
+		bf16 += " (" + err.Error() + ")"
 	}
 	return fmt.Sprintf("BLAS backend %s; linear layers %s; element-wise kernels %s; CPU flags %s; %s",
 		BLAS, LinearKernel(), Elementwise, strings.Join(flags, " "), bf16)
