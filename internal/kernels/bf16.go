@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"unsafe"
 )
@@ -61,27 +60,4 @@ func BF16View(f []float32) []uint16 {
 		return nil
 	}
 	return unsafe.Slice((*uint16)(unsafe.Pointer(&f[0])), 2*len(f))
-}
-
-// stackRows concatenates parts, each [rows, k], checking that each is whole rows; it returns
-// the stacked rows n and, when copy is true, the stacked values (else nil).
-func stackRows(k int, parts [][]float32, copy bool) (int, []float32, error) {
-	if k <= 0 {
-		return 0, nil, fmt.Errorf("matrix: %d columns", k)
-	}
-	n := 0
-	for i, p := range parts {
-		if len(p)%k != 0 {
-			return 0, nil, fmt.Errorf("matrix part %d: %d values is not a multiple of %d columns", i, len(p), k)
-		}
-		n += len(p) / k
-	}
-	if !copy {
-		return n, nil, nil
-	}
-	all := make([]float32, 0, n*k)
-	for _, p := range parts {
-		all = append(all, p...)
-	}
-	return n, all, nil
 }

@@ -86,16 +86,11 @@ func NewMatrix(k int, parts ...[]float32) (*Matrix, error) {
 }
 
 func newMatrix(kern gemmKernel, k int, parts ...[]float32) (*Matrix, error) {
-	if k <= 0 {
-		return nil, fmt.Errorf("matrix: %d columns", k)
+	n, _, err := stackRows(k, parts, false)
+	if err != nil {
+		return nil, err
 	}
-	w := &Matrix{k: k, kernel: kern}
-	for i, p := range parts {
-		if len(p)%k != 0 {
-			return nil, fmt.Errorf("matrix part %d: %d values is not a multiple of %d columns", i, len(p), k)
-		}
-		w.n += len(p) / k
-	}
+	w := &Matrix{n: n, k: k, kernel: kern}
 	if kern == gemmBLAS {
 		w.parts = slices.Clone(parts)
 		return w, nil
@@ -159,4 +154,27 @@ func (w *Matrix) linearBLAS(out, x []float32, m int, bias []float32) {
 		}
 		col += rows
 	}
+}
+
+// stackRows concatenates parts, each [rows, k], checking that each is whole rows; it returns
+// the stacked rows n and, when copy is true, the stacked values (else nil).
+func stackRows(k int, parts [][]float32, copy bool) (int, []float32, error) {
+	if k <= 0 {
+		return 0, nil, fmt.Errorf("matrix: %d columns", k)
+	}
+	n := 0
+	for i, p := range parts {
+		if len(p)%k != 0 {
+			return 0, nil, fmt.Errorf("matrix part %d: %d values is not a multiple of %d columns", i, len(p), k)
+		}
+		n += len(p) / k
+	}
+	if !copy {
+		return n, nil, nil
+	}
+	all := make([]float32, 0, n*k)
+	for _, p := range parts {
+		all = append(all, p...)
+	}
+	return n, all, nil
 }
