@@ -16,4 +16,11 @@ void cs_gemm_pack_rows(const float *w, long rows, long k, long nr, long row0, fl
 void cs_gemm_packed(int isa, const float *a, long lda, long m, long k, const float *bp, long n,
 	long j0, long j1, float *c, long ldc, const float *bias, float *abuf);
 
+// Small products: A packed once (cs_gemm_pack_a into cs_gemm_packed_a_size floats), then
+// panels [j0, j1) computed from it, by any number of threads at once.
+long cs_gemm_packed_a_size(int isa, long m, long k);
+void cs_gemm_pack_a(int isa, const float *a, long lda, long m, long k, float *ap);
+void cs_gemm_prepacked(int isa, const float *ap, long m, long k, const float *bp, long n,
+	long j0, long j1, float *c, long ldc, const float *bias);
+
 #endif

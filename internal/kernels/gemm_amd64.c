@@ -156,10 +156,29 @@ AVX2 static void block256(long mc, long kc, const float *ap, const float *bp, fl
 
 // ---- driver ----
 
+// kchunk is the K chunk length: K cut into equal chunks of at most KC_MAX.
+static inline long kchunk(long k) {
+	long chunks = (k + KC_MAX - 1) / KC_MAX;
+	return (k + chunks - 1) / chunks;
+}
+
+// panels computes rows [0, mc) of panels [j0, j1) for one K chunk [pc, pc + kc), A packed in ap.
+static void panels(int isa, long mc, long kc, long pc, long k, const float *ap, const float *bp, long n,
+		long j0, long j1, float *c, long ldc, const float *bias) {
+	long nr = isa == CS_GEMM_AVX512 ? NR512 : NR256;
+	for (long j = j0; j < j1; j++) {
+		long cols = n - j * nr < nr ? n - j * nr : nr;
+		const float *bj = bp + (j * k + pc) * nr;
+		const float *bb = bias ? bias + j * nr : 0;
+		float *cj = c + j * nr;
+		if (isa == CS_GEMM_AVX512) block512(mc, kc, ap, bj, cj, ldc, cols, pc == 0, bb);
+		else block256(mc, kc, ap, bj, cj, ldc, cols, pc == 0, bb);
+	}
+}
+
 void cs_gemm_packed(int isa, const float *a, long lda, long m, long k, const float *bp, long n,
 		long j0, long j1, float *c, long ldc, const float *bias, float *abuf) {
-	long nr = isa == CS_GEMM_AVX512 ? NR512 : NR256, mr = isa == CS_GEMM_AVX512 ? MR512 : MR256;
-	long chunks = (k + KC_MAX - 1) / KC_MAX, kcs = (k + chunks - 1) / chunks;
+	long mr = isa == CS_GEMM_AVX512 ? MR512 : MR256, kcs = kchunk(k);
 	long mcs = CS_GEMM_ABUF / kcs / mr * mr;
 	if (mcs < mr) mcs = mr; // only when k > CS_GEMM_ABUF / mr, which KC_MAX rules out
 	for (long ic = 0; ic < m; ic += mcs) {
@@ -167,14 +186,33 @@ void cs_gemm_packed(int isa, const float *a, long lda, long m, long k, const flo
 		for (long pc = 0; pc < k; pc += kcs) {
 			long kc = k - pc < kcs ? k - pc : kcs;
 			pack_a(a + ic * lda + pc, lda, mc, kc, mr, abuf);
-			for (long j = j0; j < j1; j++) {
-				long cols = n - j * nr < nr ? n - j * nr : nr;
-				const float *bj = bp + (j * k + pc) * nr;
-				const float *bb = bias ? bias + j * nr : 0;
-				float *cj = c + ic * ldc + j * nr;
-				if (isa == CS_GEMM_AVX512) block512(mc, kc, abuf, bj, cj, ldc, cols, pc == 0, bb);
-				else block256(mc, kc, abuf, bj, cj, ldc, cols, pc == 0, bb);
-			}
+			panels(isa, mc, kc, pc, k, abuf, bp, n, j0, j1, c + ic * ldc, ldc, bias);
 		}
+	}
+}
+
+// Small products pack all of A once, so that threads can share it while they take panels in
+// chunks: chunk by chunk of K, strips of MR rows, i.e. chunk [pc, pc + kc) at ap + pc·mpad,
+// mpad = m rounded up to MR.
+
+long cs_gemm_packed_a_size(int isa, long m, long k) {
+	long mr = isa == CS_GEMM_AVX512 ? MR512 : MR256;
+	return (m + mr - 1) / mr * mr * k;
+}
+
+void cs_gemm_pack_a(int isa, const float *a, long lda, long m, long k, float *ap) {
+	long mr = isa == CS_GEMM_AVX512 ? MR512 : MR256, kcs = kchunk(k), mpad = (m + mr - 1) / mr * mr;
+	for (long pc = 0; pc < k; pc += kcs) {
+		long kc = k - pc < kcs ? k - pc : kcs;
+		pack_a(a + pc, lda, m, kc, mr, ap + pc * mpad);
+	}
+}
+
+void cs_gemm_prepacked(int isa, const float *ap, long m, long k, const float *bp, long n,
+		long j0, long j1, float *c, long ldc, const float *bias) {
+	long mr = isa == CS_GEMM_AVX512 ? MR512 : MR256, kcs = kchunk(k), mpad = (m + mr - 1) / mr * mr;
+	for (long pc = 0; pc < k; pc += kcs) {
+		long kc = k - pc < kcs ? k - pc : kcs;
+		panels(isa, m, kc, pc, k, ap + pc * mpad, bp, n, j0, j1, c, ldc, bias);
 	}
 }

@@ -49,3 +49,25 @@ func gemmPanels(kern gemmKernel, a []float32, m, k int, packed []float32, n, j0,
 		(*C.float)(unsafe.Pointer(&packed[0])), C.long(n), C.long(j0), C.long(j1),
 		(*C.float)(unsafe.Pointer(&c[0])), C.long(n), pb, (*C.float)(unsafe.Pointer(&abuf[0])))
 }
+
+// packedASize is how many floats packA writes for an m×k A.
+func packedASize(kern gemmKernel, m, k int) int {
+	return int(C.cs_gemm_packed_a_size(C.int(kern), C.long(m), C.long(k)))
+}
+
+// packA packs all of a (m×k) for kern into ap (packedASize floats).
+func packA(kern gemmKernel, a []float32, m, k int, ap []float32) {
+	C.cs_gemm_pack_a(C.int(kern), (*C.float)(unsafe.Pointer(&a[0])), C.long(k), C.long(m), C.long(k),
+		(*C.float)(unsafe.Pointer(&ap[0])))
+}
+
+// gemmPrepacked computes panels [j0, j1) of c[m×n] = A·Wᵀ + bias from A packed by packA.
+func gemmPrepacked(kern gemmKernel, ap []float32, m, k int, packed []float32, n, j0, j1 int, c, bias []float32) {
+	var pb *C.float
+	if bias != nil {
+		pb = (*C.float)(unsafe.Pointer(&bias[0]))
+	}
+	C.cs_gemm_prepacked(C.int(kern), (*C.float)(unsafe.Pointer(&ap[0])), C.long(m), C.long(k),
+		(*C.float)(unsafe.Pointer(&packed[0])), C.long(n), C.long(j0), C.long(j1),
+		(*C.float)(unsafe.Pointer(&c[0])), C.long(n), pb)
+}

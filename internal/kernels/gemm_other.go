@@ -15,3 +15,13 @@ func packRows(w []float32, rows, k, nr, row0 int, dst []float32) {
 func gemmPanels(kern gemmKernel, a []float32, m, k int, packed []float32, n, j0, j1 int, c, bias, abuf []float32) {
 	panic("kernels: no packed GEMM in this build")
 }
+
+func packedASize(kern gemmKernel, m, k int) int { panic("kernels: no packed GEMM in this build") }
+
+func packA(kern gemmKernel, a []float32, m, k int, ap []float32) {
+	panic("kernels: no packed GEMM in this build")
+}
+
+func gemmPrepacked(kern gemmKernel, ap []float32, m, k int, packed []float32, n, j0, j1 int, c, bias []float32) {
+	panic("kernels: no packed GEMM in this build")
+}

@@ -10,8 +10,8 @@ import (
 // TestMatrixLinear checks Matrix.Linear for every kernel this build and CPU can run, the
 // AVX2 one included on AVX-512 CPUs, against a float64 reference: row counts around the
 // micro-kernels' tiles (6 and 12 rows), widths that leave a partial last panel, stacked parts
-// that do not start on a panel boundary, a k longer than one K chunk (1024), with and
-// without a bias.
+// that do not start on a panel boundary, a k longer than one K chunk (1024), row counts on both
+// sides of sharedARows, with and without a bias.
 func TestMatrixLinear(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	kernels := append([]gemmKernel{gemmBLAS}, packedKernels()...)
@@ -32,6 +32,8 @@ func TestMatrixLinear(t *testing.T) {
 			{13, 33, []int{7, 9, 20}, true},
 			{16, 768, []int{48, 48, 48}, true},
 			{7, 1030, []int{33}, false},
+			{sharedARows, 200, []int{300}, true},   // x packed once, panels in chunks
+			{sharedARows + 1, 64, []int{70}, true}, // x packed per thread
 			{130, 96, []int{17, 64}, true},
 		} {
 			t.Run(fmt.Sprintf("%s/m=%d,k=%d,parts=%v,bias=%v", kern, tc.m, tc.k, tc.parts, tc.bias), func(t *testing.T) {
