@@ -39,20 +39,3 @@ func BFloat16Support() error {
 	_, err := kernels.HardwareBF16()
 	return err
 }
-
-// bf16Matrix returns m's values rounded to bfloat16, same shape.
-func bf16Matrix(m matrix) matrix {
-	bits := make([]uint16, len(m.data))
-	kernels.ToBF16s(bits, m.data)
-	return matrix{rows: m.rows, cols: m.cols, bits: bits}
-}
-
-// toBFloat16 turns each layer's four weight matrices into bfloat16 copies (the float32
-// ones are left to the checkpoint).
-func (w *encoderWeights) toBFloat16() {
-	for l := range w.layers {
-		for _, p := range []layerParam{pQKVWeight, pAttnOutWeight, pInterWeight, pOutWeight} {
-			w.layers[l][p] = bf16Matrix(w.layers[l][p])
-		}
-	}
-}

@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
-	"gorgonia.org/tensor"
 
 	"github.com/coldserve/coldserve/internal/kernels"
 	"github.com/coldserve/coldserve/weights"
@@ -16,7 +15,7 @@ import (
 type EncoderOptions struct {
 	// Workers is how many forward passes may run at once (default 1). Each worker owns its
 	// compiled machines and scratch memory; callers beyond that wait for a free worker.
-	// OpenBLAS threads per matrix multiply are set process-wide by kernels.SetThreads or
+	// Threads per matrix multiply are set process-wide by kernels.SetThreads or
 	// OMP_NUM_THREADS: workers × threads should not exceed the cores.
 	Workers int
 	// MachineCache is how many compiled machines (one per total token count) each
@@ -27,9 +26,9 @@ type EncoderOptions struct {
 	// or BFloat16, which NewEncoder refuses where BFloat16Support reports an error.
 	DType DType
 
-	// bf16 replaces the build's bfloat16 multiply (tests: an exact emulation, so the
+	// bf16 replaces the build's bfloat16 backend (tests: the exact emulation, so the
 	// bfloat16 numerics are tested on CPUs without bfloat16 instructions).
-	bf16 kernels.GemmBF16
+	bf16 kernels.BF16
 }
 
 func (o EncoderOptions) withDefaults() EncoderOptions {
@@ -50,32 +49,33 @@ func (o EncoderOptions) withDefaults() EncoderOptions {
 // and a worker's compiled machines are only ever used by the goroutine holding it.
 //
 // Embeddings run in Go before the graph; each layer is one run of a compiled single-layer
-// graph of custom ops (see ops_graph.go) whose matrix products call kernels.Sgemm: OpenBLAS's
-// cblas_sgemm through cgo, or gonum's pure-Go kernels when built without cgo or with the
-// noblas tag. Gorgonia's built-in MatMul is not used, so the process-global gorgonia.Use
-// is never called.
+// graph of custom ops (see ops_graph.go). The linear layers multiply by kernels.Matrix (the
+// packed AVX-512/AVX2 kernels on amd64 with cgo, else the build's Sgemm), attention by
+// kernels.Sgemm (oneDNN, OpenBLAS or gonum by build). Gorgonia's built-in MatMul is not used,
+// so the process-global gorgonia.Use is never called.
 type Encoder struct {
 	cfg     weights.Config
-	ck      *weights.Checkpoint
 	w       *encoderWeights
-	bf16    kernels.GemmBF16 // the bfloat16 multiply of a BFloat16 encoder; nil for Float32
+	bf16    kernels.BF16 // the bfloat16 backend of a BFloat16 encoder; nil for Float32
 	workers chan *worker
 	id      func() string // the checkpoint's ID, computed on first use
 }
 
-// worker is one goroutine's worth of machinery: per-layer weight headers, scratch memory
-// and the compiled single-layer machines keyed by the batch's total number of tokens. A worker
+// worker is one goroutine's worth of machinery: scratch memory and the compiled single-layer
+// machines keyed by the batch's total number of tokens. A worker
 // belongs to one goroutine at a time (it is taken from and returned to Encoder.workers), so
 // its machine cache needs no lock: simplelru, not the locked lru.Cache.
 type worker struct {
-	weights  [][numLayerParams]*tensor.Dense
 	sc       *scratch
 	machines *simplelru.LRU[int, *layerMachine]
 }
 
-// NewEncoder prepares ck's encoder. It checks the config and every tensor's shape; the
-// checkpoint's weights are shared, not copied (ck must not change afterwards), except for
-// each layer's stacked query/key/value matrix.
+// NewEncoder prepares ck's encoder. It checks the config and every tensor's shape. The
+// embeddings and the pooler are shared with the checkpoint, not copied (ck must not change
+// afterwards). The layers' linear weights are copied where the kernels pack them (float32 on
+// amd64 with AVX2 or AVX-512) or round them (BFloat16), and shared otherwise; once the
+// encoder has computed its CheckpointID it holds no other reference to ck, so a caller that
+// drops ck frees the copied originals.
 func NewEncoder(ck *weights.Checkpoint, opts EncoderOptions) (*Encoder, error) {
 	if ck == nil {
 		return nil, fmt.Errorf("new encoder: nil checkpoint")
@@ -83,13 +83,9 @@ func NewEncoder(ck *weights.Checkpoint, opts EncoderOptions) (*Encoder, error) {
 	if err := ck.Config.Validate(); err != nil {
 		return nil, fmt.Errorf("new encoder: %w", err)
 	}
-	w, err := newEncoderWeights(ck)
-	if err != nil {
-		return nil, fmt.Errorf("new encoder: %w", err)
-	}
 	opts = opts.withDefaults()
-	e := &Encoder{cfg: ck.Config, ck: ck, w: w, workers: make(chan *worker, opts.Workers),
-		id: sync.OnceValue(ck.ID)}
+	e := &Encoder{cfg: ck.Config, workers: make(chan *worker, opts.Workers), id: sync.OnceValue(ck.ID)}
+	var err error
 	switch opts.DType {
 	case Float32:
 	case BFloat16:
@@ -98,9 +94,11 @@ func NewEncoder(ck *weights.Checkpoint, opts EncoderOptions) (*Encoder, error) {
 				return nil, fmt.Errorf("new encoder: %w", err)
 			}
 		}
-		w.toBFloat16()
 	default:
 		return nil, fmt.Errorf("new encoder: dtype %q: want %q or %q", opts.DType, Float32, BFloat16)
+	}
+	if e.w, err = newEncoderWeights(ck, e.bf16); err != nil {
+		return nil, fmt.Errorf("new encoder: %w", err)
 	}
 	for i := 0; i < opts.Workers; i++ {
 		wk, err := e.newWorker(opts.MachineCache)
@@ -114,13 +112,6 @@ func NewEncoder(ck *weights.Checkpoint, opts EncoderOptions) (*Encoder, error) {
 
 func (e *Encoder) newWorker(cacheSize int) (*worker, error) {
 	wk := &worker{sc: &scratch{}}
-	for _, lw := range e.w.layers {
-		var ds [numLayerParams]*tensor.Dense
-		for i, m := range lw {
-			ds[i] = m.dense()
-		}
-		wk.weights = append(wk.weights, ds)
-	}
 	cache, err := simplelru.NewLRU(cacheSize, func(_ int, m *layerMachine) { m.close() })
 	if err != nil {
 		return nil, fmt.Errorf("machine cache: %w", err)
@@ -190,18 +181,18 @@ func (e *Encoder) forward(ctx context.Context, wk *worker, ids [][]int32) (*Outp
 	lm, ok := wk.machines.Get(tokens)
 	if !ok {
 		var err error
-		if lm, err = newLayerMachine(e.cfg, wk.sc, &wk.weights[0], tokens, e.bf16); err != nil {
+		if lm, err = newLayerMachine(e.cfg, wk.sc, tokens, e.bf16); err != nil {
 			return nil, fmt.Errorf("forward: %w", err)
 		}
 		wk.machines.Add(tokens, lm)
 	}
 	x, lens := lm.bindInputs()
 	e.embed(x, lens, ids)
-	for l := range wk.weights {
+	for l := range e.w.layers {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("forward: before layer %d: %w", l, err)
 		}
-		if err := lm.runLayer(&wk.weights[l], x); err != nil {
+		if err := lm.runLayer(&e.w.layers[l], x); err != nil {
 			return nil, fmt.Errorf("forward: layer %d: %w", l, err)
 		}
 	}

@@ -12,9 +12,9 @@ import (
 
 // layerMachine is one compiled single-layer encoder graph for a packed batch of n tokens
 // (any number of sequences whose lengths add up to n).
-// All layers run through the same machine: before each run, gorgonia.Let rebinds the
-// layer's weights (no recompilation), and the layer's output is copied back into the
-// input buffer for the next layer.
+// All layers run through the same machine: before each run, runLayer points the ops at the
+// layer's weights (no recompilation), and the layer's output is copied back into the input
+// buffer for the next layer.
 //
 // A machine belongs to exactly one worker and is never used by two goroutines at once:
 // Gorgonia's TapeMachine keeps run state in itself and crashes or returns wrong results
@@ -24,7 +24,8 @@ type layerMachine struct {
 	sc                *scratch
 	vm                G.VM
 	x, lens, out      *G.Node
-	params            [numLayerParams]*G.Node
+	layer             *layerRef
+	linears           []*linearOp // to close their bfloat16 products
 	xDense, lensDense *tensor.Dense
 }
 
@@ -41,24 +42,19 @@ const (
 //	h1    = LayerNorm(ctx·W_oᵀ + b_o + x)         (linear, add+LayerNorm)
 //	h2    = LayerNorm(GELU(h1·W_iᵀ + b_i)·W_o2ᵀ + b_o2 + h1)
 //
-// bf16 is the bfloat16 multiply of a BFloat16 encoder (whose weight matrices are uint16
-// bits), nil for float32.
-func newLayerMachine(cfg weights.Config, sc *scratch, weights *[numLayerParams]*tensor.Dense, n int, bf16 kernels.GemmBF16) (lm *layerMachine, err error) {
+// bf16 is the bfloat16 multiply of a BFloat16 encoder, nil for float32.
+func newLayerMachine(cfg weights.Config, sc *scratch, n int, bf16 kernels.BF16) (lm *layerMachine, err error) {
 	defer func() {
 		// NewTapeMachine panics when compilation fails; turn that into an error.
 		if r := recover(); r != nil {
 			lm, err = nil, fmt.Errorf("compile layer graph for %d tokens: %v", n, r)
 		}
 	}()
-	h := cfg.HiddenSize
+	h, f := cfg.HiddenSize, cfg.IntermediateSize
 	g := G.NewGraph()
-	lm = &layerMachine{tokens: n, hidden: h, sc: sc}
+	lm = &layerMachine{tokens: n, hidden: h, sc: sc, layer: &layerRef{}}
 	lm.x = G.NewMatrix(g, G.Float32, G.WithShape(n, h), G.WithName("x"))
 	lm.lens = G.NewMatrix(g, G.Float32, G.WithShape(1, n), G.WithName("lens"))
-	for i, w := range weights {
-		lm.params[i] = G.NewMatrix(g, w.Dtype(), G.WithShape(w.Shape()...), G.WithName(fmt.Sprintf("param%d", i)), G.WithValue(w))
-	}
-	p := lm.params
 	apply := func(op G.Op, children ...*G.Node) *G.Node {
 		if err != nil {
 			return nil
@@ -67,19 +63,25 @@ func newLayerMachine(cfg weights.Config, sc *scratch, weights *[numLayerParams]*
 		node, err = G.ApplyOp(op, children...)
 		return node
 	}
-	eps := cfg.LayerNormEps
+	lin := func(name string, slot, width int, gelu bool, pick func(*layerWeights) *linear) *linearOp {
+		op := &linearOp{opBase: opBase{name: name, sc: sc, slot: slot}, layer: lm.layer, pick: pick,
+			width: width, gelu: gelu, bf16: bf16}
+		lm.linears = append(lm.linears, op)
+		return op
+	}
+	addNorm := func(name string, slot int, pick func(*layerWeights) *norm) *addNormOp {
+		return &addNormOp{opBase: opBase{name: name, sc: sc, slot: slot}, layer: lm.layer, pick: pick, eps: cfg.LayerNormEps}
+	}
 	// Output slots follow the table in ops_scratch.go: values never alive together share one.
-	qkv := apply(newLinearOp("qkv", sc, slotQKVInter, false, bf16), lm.x, p[pQKVWeight], p[pQKVBias])
+	qkv := apply(lin("qkv", slotQKVInter, 3*h, false, func(l *layerWeights) *linear { return &l.qkv }), lm.x)
 	attn := &attentionOp{opBase: opBase{name: "attention", sc: sc, slot: slotCtxFFN},
 		tokens: n, heads: cfg.NumAttentionHeads, headDim: cfg.HeadDim()}
 	ctx := apply(attn, qkv, lm.lens)
-	ao := apply(newLinearOp("attention.output", sc, slotAttnOut, false, bf16), ctx, p[pAttnOutWeight], p[pAttnOutBias])
-	h1 := apply(&addNormOp{opBase: opBase{name: "attention.norm", sc: sc, slot: slotHidden1}, eps: eps},
-		ao, lm.x, p[pAttnNormGamma], p[pAttnNormBeta])
-	inter := apply(newLinearOp("intermediate", sc, slotQKVInter, true, bf16), h1, p[pInterWeight], p[pInterBias])
-	fo := apply(newLinearOp("output", sc, slotCtxFFN, false, bf16), inter, p[pOutWeight], p[pOutBias])
-	lm.out = apply(&addNormOp{opBase: opBase{name: "output.norm", sc: sc, slot: slotAttnOut}, eps: eps},
-		fo, h1, p[pOutNormGamma], p[pOutNormBeta])
+	ao := apply(lin("attention.output", slotAttnOut, h, false, func(l *layerWeights) *linear { return &l.attnOut }), ctx)
+	h1 := apply(addNorm("attention.norm", slotHidden1, func(l *layerWeights) *norm { return &l.attnNorm }), ao, lm.x)
+	inter := apply(lin("intermediate", slotQKVInter, f, true, func(l *layerWeights) *linear { return &l.inter }), h1)
+	fo := apply(lin("output", slotCtxFFN, h, false, func(l *layerWeights) *linear { return &l.out }), inter)
+	lm.out = apply(addNorm("output.norm", slotAttnOut, func(l *layerWeights) *norm { return &l.outNorm }), fo, h1)
 	if err != nil {
 		return nil, fmt.Errorf("build layer graph for %d tokens: %w", n, err)
 	}
@@ -112,20 +114,16 @@ func (lm *layerMachine) bindInputs() (x, lens []float32) {
 	return x, lens
 }
 
-// runLayer binds one layer's weights and runs the graph; the result is written back into
-// x (the input buffer), ready for the next layer.
-func (lm *layerMachine) runLayer(weights *[numLayerParams]*tensor.Dense, x []float32) error {
+// runLayer runs the graph with one layer's weights; the result is written back into x (the
+// input buffer), ready for the next layer.
+func (lm *layerMachine) runLayer(lw *layerWeights, x []float32) error {
 	if err := G.Let(lm.x, lm.xDense); err != nil {
 		return fmt.Errorf("bind input: %w", err)
 	}
 	if err := G.Let(lm.lens, lm.lensDense); err != nil {
 		return fmt.Errorf("bind lengths: %w", err)
 	}
-	for i, w := range weights {
-		if err := G.Let(lm.params[i], w); err != nil {
-			return fmt.Errorf("bind param %d: %w", i, err)
-		}
-	}
+	lm.layer.cur = lw
 	lm.vm.Reset()
 	if err := lm.vm.RunAll(); err != nil {
 		return fmt.Errorf("run layer graph: %w", err)
@@ -138,8 +136,11 @@ func (lm *layerMachine) runLayer(weights *[numLayerParams]*tensor.Dense, x []flo
 	return nil
 }
 
-// close releases the compiled program.
+// close releases the compiled program and the linear ops' bfloat16 products.
 func (lm *layerMachine) close() {
+	for _, op := range lm.linears {
+		op.close()
+	}
 	if c, ok := lm.vm.(interface{ Close() error }); ok {
 		_ = c.Close()
 	}

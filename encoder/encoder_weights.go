@@ -3,55 +3,46 @@ package encoder
 import (
 	"fmt"
 
-	"gorgonia.org/tensor"
-
+	"github.com/coldserve/coldserve/internal/kernels"
 	"github.com/coldserve/coldserve/weights"
 )
 
-// layerParam indexes the per-layer weights bound into the single-layer graph.
-type layerParam int
+// linear is one linear layer's parameters: W [out, in] in the checkpoint's layout and the bias
+// [out]. A float32 encoder multiplies by w, a BFloat16 encoder by wb (W rounded to bfloat16);
+// the kernels store either in the layout their GEMM wants, packed once at NewEncoder.
+type linear struct {
+	out, in int
+	w       *kernels.Matrix
+	wb      kernels.BF16Weights
+	bias    []float32
+}
 
-const (
-	pQKVWeight     layerParam = iota // [3·hidden, hidden]: query, key and value rows stacked
-	pQKVBias                         // [1, 3·hidden]
-	pAttnOutWeight                   // [hidden, hidden]
-	pAttnOutBias                     // [1, hidden]
-	pAttnNormGamma                   // [1, hidden]
-	pAttnNormBeta                    // [1, hidden]
-	pInterWeight                     // [ffn, hidden]
-	pInterBias                       // [1, ffn]
-	pOutWeight                       // [hidden, ffn]
-	pOutBias                         // [1, hidden]
-	pOutNormGamma                    // [1, hidden]
-	pOutNormBeta                     // [1, hidden]
-	numLayerParams
-)
+// layerWeights are one encoder layer's parameters. The layer machine reads them from the
+// layer it is running (layerMachine.runLayer), so all layers share one compiled graph.
+type layerWeights struct {
+	qkv      linear // query, key and value rows stacked: [3·hidden, hidden]
+	attnOut  linear // [hidden, hidden]
+	inter    linear // [ffn, hidden]
+	out      linear // [hidden, ffn]
+	attnNorm norm   // after the attention block
+	outNorm  norm   // after the feed-forward block
+}
 
-// matrix is a row-major float32 matrix that shares its data with the checkpoint
-// (or, for the stacked QKV projection, with a copy made once at NewEncoder). A bfloat16
-// matrix (see DType) has bits instead of data.
+// norm is a LayerNorm's scale and shift, [hidden] each.
+type norm struct{ gamma, beta []float32 }
+
+// matrix is a row-major float32 matrix that shares its data with the checkpoint (the
+// embeddings and the pooler; the layers' linears are linear).
 type matrix struct {
 	rows, cols int
 	data       []float32
-	bits       []uint16
-}
-
-// dense returns a new tensor header over m's data. Each worker gets its own headers:
-// Gorgonia writes into a bound tensor's header (its engine), so sharing one header
-// between machines used by different goroutines is a data race, while sharing the
-// underlying []float32 is not.
-func (m matrix) dense() *tensor.Dense {
-	if m.bits != nil {
-		return tensor.New(tensor.WithShape(m.rows, m.cols), tensor.WithBacking(m.bits))
-	}
-	return tensor.New(tensor.WithShape(m.rows, m.cols), tensor.WithBacking(m.data))
 }
 
 // encoderWeights are the parameters of the whole encoder in the layout the ops want.
 type encoderWeights struct {
 	word, position, tokenType matrix // embeddings: [vocab, h], [positions, h], [types, h]
 	embGamma, embBeta         []float32
-	layers                    [][numLayerParams]matrix
+	layers                    []layerWeights
 	poolerW                   *matrix // nil without a pooler
 	poolerB                   []float32
 }
@@ -90,14 +81,37 @@ func (g *tensorGetter) matrix(key string, rows, cols int) matrix {
 	return matrix{rows: rows, cols: cols, data: g.get(key, rows, cols)}
 }
 
-func (g *tensorGetter) vector(key string, n int) matrix {
-	return matrix{rows: 1, cols: n, data: g.get(key, n)}
+// linear builds the linear layer of the prefixes' weights stacked by rows (one prefix, or
+// query, key and value), each [out, in], with their biases concatenated: a kernels.Matrix, or
+// with a bfloat16 backend its weights. Neither keeps the checkpoint's slices when the kernels
+// copy them, so the checkpoint's weights can be freed once the caller drops it.
+func (g *tensorGetter) linear(bf16 kernels.BF16, out, in int, prefixes ...string) linear {
+	l := linear{out: out * len(prefixes), in: in}
+	parts := make([][]float32, len(prefixes))
+	for i, p := range prefixes {
+		parts[i] = g.get(p+".weight", out, in)
+		l.bias = append(l.bias, g.get(p+".bias", out)...)
+	}
+	if g.err != nil {
+		return l
+	}
+	if bf16 != nil {
+		l.wb, g.err = bf16.Weights(in, parts...)
+	} else {
+		l.w, g.err = kernels.NewMatrix(in, parts...)
+	}
+	return l
+}
+
+func (g *tensorGetter) norm(prefix string, n int) norm {
+	return norm{gamma: g.get(prefix+".weight", n), beta: g.get(prefix+".bias", n)}
 }
 
 // newEncoderWeights gathers the encoder's tensors from ck, checking every shape against
 // its config, and stacks each layer's query/key/value projections into one matrix so a
-// single matrix multiply produces all three.
-func newEncoderWeights(ck *weights.Checkpoint) (*encoderWeights, error) {
+// single matrix multiply produces all three. bf16 is the bfloat16 backend of a BFloat16
+// encoder, nil for float32.
+func newEncoderWeights(ck *weights.Checkpoint, bf16 kernels.BF16) (*encoderWeights, error) {
 	c := ck.Config
 	h, f := c.HiddenSize, c.IntermediateSize
 	g := &tensorGetter{ck: ck}
@@ -110,25 +124,15 @@ func newEncoderWeights(ck *weights.Checkpoint) (*encoderWeights, error) {
 	}
 	for l := 0; l < c.NumHiddenLayers && g.err == nil; l++ {
 		p := fmt.Sprintf("encoder.layer.%d.", l)
-		var lw [numLayerParams]matrix
-		qkvW := make([]float32, 0, 3*h*h)
-		qkvB := make([]float32, 0, 3*h)
-		for _, name := range []string{"query", "key", "value"} {
-			qkvW = append(qkvW, g.get(p+"attention.self."+name+".weight", h, h)...)
-			qkvB = append(qkvB, g.get(p+"attention.self."+name+".bias", h)...)
+		self := p + "attention.self."
+		lw := layerWeights{
+			qkv:      g.linear(bf16, h, h, self+"query", self+"key", self+"value"),
+			attnOut:  g.linear(bf16, h, h, p+"attention.output.dense"),
+			attnNorm: g.norm(p+"attention.output.LayerNorm", h),
+			inter:    g.linear(bf16, f, h, p+"intermediate.dense"),
+			out:      g.linear(bf16, h, f, p+"output.dense"),
+			outNorm:  g.norm(p+"output.LayerNorm", h),
 		}
-		lw[pQKVWeight] = matrix{rows: 3 * h, cols: h, data: qkvW}
-		lw[pQKVBias] = matrix{rows: 1, cols: 3 * h, data: qkvB}
-		lw[pAttnOutWeight] = g.matrix(p+"attention.output.dense.weight", h, h)
-		lw[pAttnOutBias] = g.vector(p+"attention.output.dense.bias", h)
-		lw[pAttnNormGamma] = g.vector(p+"attention.output.LayerNorm.weight", h)
-		lw[pAttnNormBeta] = g.vector(p+"attention.output.LayerNorm.bias", h)
-		lw[pInterWeight] = g.matrix(p+"intermediate.dense.weight", f, h)
-		lw[pInterBias] = g.vector(p+"intermediate.dense.bias", f)
-		lw[pOutWeight] = g.matrix(p+"output.dense.weight", h, f)
-		lw[pOutBias] = g.vector(p+"output.dense.bias", h)
-		lw[pOutNormGamma] = g.vector(p+"output.LayerNorm.weight", h)
-		lw[pOutNormBeta] = g.vector(p+"output.LayerNorm.bias", h)
 		w.layers = append(w.layers, lw)
 	}
 	if _, ok := ck.Tensors["pooler.dense.weight"]; ok && g.err == nil {

@@ -70,18 +70,8 @@ func matrixType(arity int) hm.Type {
 	return hm.NewFnType(ts...)
 }
 
-// float32s extracts the backing slice of a float32 matrix value.
+// float32s checks that v is a rows×cols float32 matrix and returns its backing slice.
 func float32s(v G.Value, what string, rows, cols int) ([]float32, error) {
-	return matrixData[float32](v, what, "float32", rows, cols)
-}
-
-// bf16Bits extracts the backing slice of a bfloat16 (uint16 bits) matrix value.
-func bf16Bits(v G.Value, what string, rows, cols int) ([]uint16, error) {
-	return matrixData[uint16](v, what, "bfloat16 bits (uint16)", rows, cols)
-}
-
-// matrixData checks that v is a rows×cols matrix of T and returns its backing slice.
-func matrixData[T float32 | uint16](v G.Value, what, want string, rows, cols int) ([]T, error) {
 	d, ok := v.(*tensor.Dense)
 	if !ok {
 		return nil, fmt.Errorf("%s: got %T, want *tensor.Dense", what, v)
@@ -89,9 +79,9 @@ func matrixData[T float32 | uint16](v G.Value, what, want string, rows, cols int
 	if s := d.Shape(); len(s) != 2 || s[0] != rows || s[1] != cols {
 		return nil, fmt.Errorf("%s: shape %v, want (%d, %d)", what, s, rows, cols)
 	}
-	data, ok := d.Data().([]T)
+	data, ok := d.Data().([]float32)
 	if !ok {
-		return nil, fmt.Errorf("%s: dtype %v, want %s", what, d.Dtype(), want)
+		return nil, fmt.Errorf("%s: dtype %v, want float32", what, d.Dtype())
 	}
 	return data, nil
 }
@@ -100,28 +90,34 @@ func shapesOf(ds []G.DimSizer) ([]tensor.Shape, error) {
 	return G.DimSizersToShapes(ds)
 }
 
-// linearOp computes Y = X·Wᵀ + b (W in the checkpoint's [out, in] layout), optionally
-// followed by the exact GELU. Inputs: X [n, in], W [out, in], b [1, out]. With a bf16
-// multiply, W holds bfloat16 bits (a uint16 matrix) and X is rounded to bfloat16 first.
+// layerRef is the layer a machine is running: runLayer points it at each layer's weights in
+// turn and the ops read their parameters through it, so one compiled graph serves all layers.
+type layerRef struct{ cur *layerWeights }
+
+// linearOp computes Y = X·Wᵀ + b with the current layer's linear that pick chooses (W in the
+// checkpoint's [out, in] layout), optionally followed by the exact GELU. Input: X [n, in];
+// output [n, width]. With a bfloat16 backend, W is bfloat16 and X is rounded to bfloat16
+// first, and the op's bfloat16 product (for its machine's n rows) is made on first use: the
+// op's linear has the same shape in every layer, so one product serves them all.
 type linearOp struct {
 	opBase
-	gelu bool
-	bf16 kernels.GemmBF16 // nil: float32
+	layer *layerRef
+	pick  func(*layerWeights) *linear
+	width int
+	gelu  bool
+	bf16  kernels.BF16 // nil: float32
+	prod  kernels.BF16Product
 }
 
-func newLinearOp(name string, sc *scratch, slot int, gelu bool, bf16 kernels.GemmBF16) *linearOp {
-	return &linearOp{opBase: opBase{name: name, sc: sc, slot: slot}, gelu: gelu, bf16: bf16}
-}
-
-var matU16 = G.TensorType{Dims: 2, Of: tensor.Uint16}
-
-func (o *linearOp) Arity() int { return 3 }
-func (o *linearOp) Type() hm.Type {
-	if o.bf16 != nil {
-		return hm.NewFnType(matF32, matU16, matF32, matF32)
+func (o *linearOp) close() {
+	if o.prod != nil {
+		o.prod.Close()
+		o.prod = nil
 	}
-	return matrixType(3)
 }
+
+func (o *linearOp) Arity() int       { return 1 }
+func (o *linearOp) Type() hm.Type    { return matrixType(1) }
 func (o *linearOp) Hashcode() uint32 { return o.hashcode(o) }
 
 func (o *linearOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
@@ -129,48 +125,47 @@ func (o *linearOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s[0][1] != s[1][1] || s[2][1] != s[1][0] {
-		return nil, fmt.Errorf("%s: x %v, w %v, b %v do not fit", o.name, s[0], s[1], s[2])
-	}
-	return tensor.Shape{s[0][0], s[1][0]}, nil
+	return tensor.Shape{s[0][0], o.width}, nil
 }
 
 func (o *linearOp) Do(vs ...G.Value) (G.Value, error) {
+	lin := o.pick(o.layer.cur)
 	xs := vs[0].Shape()
-	ws := vs[1].Shape()
-	if len(xs) != 2 || len(ws) != 2 {
-		return nil, fmt.Errorf("%s: want matrices, got %v and %v", o.name, xs, ws)
+	if len(xs) != 2 || xs[1] != lin.in || lin.out != o.width {
+		return nil, fmt.Errorf("%s: x %v does not fit weights [%d, %d] (graph width %d)", o.name, xs, lin.out, lin.in, o.width)
 	}
-	n, in, out := xs[0], xs[1], ws[0]
+	n, in, out := xs[0], lin.in, lin.out
 	x, err := float32s(vs[0], o.name+" x", n, in)
-	if err != nil {
-		return nil, err
-	}
-	b, err := float32s(vs[2], o.name+" b", 1, out)
 	if err != nil {
 		return nil, err
 	}
 	y, buf := o.output(n, out)
 	if o.bf16 != nil {
-		w, err := bf16Bits(vs[1], o.name+" w", out, in)
-		if err != nil {
-			return nil, err
-		}
-		xb := kernels.BF16View(o.sc.get(slotBF16, (n*in+1)/2))
-		if err := kernels.LinearBF16(o.bf16, buf, x, xb, w, b, n, out, in); err != nil {
+		if err := o.linearBF16(buf, x, lin); err != nil {
 			return nil, fmt.Errorf("%s: %w", o.name, err)
 		}
-	} else {
-		w, err := float32s(vs[1], o.name+" w", out, in)
-		if err != nil {
-			return nil, err
-		}
-		kernels.Linear(buf, x, w, b, n, out, in)
+		return y, nil
 	}
+	lin.w.Linear(buf, x, n, lin.bias)
 	if o.gelu {
 		kernels.ParallelFor(n, 16, func(lo, hi int) { kernels.GELU(buf[lo*out : hi*out]) })
 	}
 	return y, nil
+}
+
+// linearBF16 rounds x to bfloat16 and runs the op's bfloat16 product (bias and GELU included).
+func (o *linearOp) linearBF16(out, x []float32, lin *linear) error {
+	n, in := len(x)/lin.in, lin.in
+	if o.prod == nil {
+		p, err := o.bf16.Product(n, lin.out, in, o.gelu)
+		if err != nil {
+			return err
+		}
+		o.prod = p
+	}
+	xb := kernels.BF16View(o.sc.get(slotBF16, (n*in+1)/2))[:n*in]
+	kernels.ParallelFor(n, 16, func(lo, hi int) { kernels.ToBF16s(xb[lo*in:hi*in], x[lo*in:hi*in]) })
+	return o.prod.Run(out, xb, lin.wb, lin.bias)
 }
 
 // attentionOp is fused multi-head self-attention over a packed batch (sequences back to
@@ -243,14 +238,16 @@ func (o *attentionOp) Do(vs ...G.Value) (G.Value, error) {
 }
 
 // addNormOp computes LayerNorm(X + R)·γ + β row by row (HF's BertSelfOutput/BertOutput
-// residual). Inputs: X, R [n, hidden], γ, β [1, hidden].
+// residual), with the current layer's γ and β that pick chooses. Inputs: X, R [n, hidden].
 type addNormOp struct {
 	opBase
-	eps float64
+	layer *layerRef
+	pick  func(*layerWeights) *norm
+	eps   float64
 }
 
-func (o *addNormOp) Arity() int       { return 4 }
-func (o *addNormOp) Type() hm.Type    { return matrixType(4) }
+func (o *addNormOp) Arity() int       { return 2 }
+func (o *addNormOp) Type() hm.Type    { return matrixType(2) }
 func (o *addNormOp) Hashcode() uint32 { return o.hashcode(o) }
 
 func (o *addNormOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
@@ -258,7 +255,7 @@ func (o *addNormOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !s[0].Eq(s[1]) || s[2][1] != s[0][1] || s[3][1] != s[0][1] {
+	if !s[0].Eq(s[1]) {
 		return nil, fmt.Errorf("%s: shapes %v do not fit", o.name, s)
 	}
 	return s[0].Clone(), nil
@@ -278,17 +275,13 @@ func (o *addNormOp) Do(vs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := float32s(vs[2], o.name+" gamma", 1, h)
-	if err != nil {
-		return nil, err
-	}
-	b, err := float32s(vs[3], o.name+" beta", 1, h)
-	if err != nil {
-		return nil, err
+	nm := o.pick(o.layer.cur)
+	if len(nm.gamma) != h || len(nm.beta) != h {
+		return nil, fmt.Errorf("%s: γ, β of %d and %d values for rows of %d", o.name, len(nm.gamma), len(nm.beta), h)
 	}
 	y, out := o.output(n, h)
 	kernels.ParallelFor(n, 64, func(lo, hi int) {
-		kernels.AddLayerNormRows(out[lo*h:hi*h], x[lo*h:hi*h], r[lo*h:hi*h], g, b, h, o.eps)
+		kernels.AddLayerNormRows(out[lo*h:hi*h], x[lo*h:hi*h], r[lo*h:hi*h], nm.gamma, nm.beta, h, o.eps)
 	})
 	return y, nil
 }

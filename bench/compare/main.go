@@ -142,6 +142,7 @@ type runState struct {
 	onnxNote  string
 	checkNote string
 	checkOK   bool
+	limits    []gemmLimit // the machine's GEMM limit, timed before the passes
 }
 
 // run sets the engines up, checks outputs, times the passes and prints the report. ok is
@@ -274,6 +275,12 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 			checkLen(o.check.Seq), st.checkNote)
 	}
 
+	fmt.Fprintf(logw, "timing the machine's GEMM limit (%d×%d×%d)\n", limitM, limitK, limitN)
+	st.limits = measureLimits(o.timing)
+	for _, l := range st.limits {
+		fmt.Fprintf(logw, "  %s: %s\n", l.Name, describeLimit(l))
+	}
+
 	for _, e := range engines {
 		if e.Absent != "" {
 			fmt.Fprintf(logw, "%s: absent: %s\n", e.Name, e.Absent)
@@ -342,7 +349,7 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 	}
 
 	rows := summarizeShapes(o.shapes, engines)
-	report := renderReport(o, st, engines, rows)
+	report := renderReport(o, st, engines, rows, cfg)
 	fmt.Print(report)
 	if o.mdOut == "" {
 		o.mdOut = filepath.Join(o.cacheDir, "latest.md")
@@ -356,8 +363,8 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 	fmt.Fprintf(logw, "report written to %s\n", o.mdOut)
 	if o.jsonOut != "" {
 		raw, err := json.MarshalIndent(map[string]any{"date": st.started.Format(time.RFC3339), "machine": machine(),
-			"command": commandLine(), "checkpoint": st.ckID, "onnx": st.onnxPath, "check": st.checkNote,
-			"engines": engines, "summary": rows}, "", " ")
+			"cpu_flags": cpuFlags(), "kernels": kernels.Path(), "command": commandLine(), "checkpoint": st.ckID,
+			"onnx": st.onnxPath, "check": st.checkNote, "limits": st.limits, "engines": engines, "summary": rows}, "", " ")
 		if err != nil {
 			return false, err
 		}
@@ -405,11 +412,13 @@ func machine() string {
 }
 
 // renderReport is the markdown the run prints: a header saying what ran where, then tables.
-func renderReport(o options, st runState, engines []*engineReport, rows []shapeSummary) string {
+func renderReport(o options, st runState, engines []*engineReport, rows []shapeSummary, cfg weights.Config) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n### bench/compare, %s\n\n", st.started.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- **Machine:** %s; OMP_NUM_THREADS=%s; BLAS backend (ours): %s\n", machine(),
 		envOr("OMP_NUM_THREADS", "unset"), kernels.BLAS)
+	fmt.Fprintf(&b, "- **CPU flags:** %s\n", cpuFlags())
+	fmt.Fprintf(&b, "- **Kernels (ours):** %s\n", kernels.Path())
 	fmt.Fprintf(&b, "- **Command:** `%s`\n", commandLine())
 	fmt.Fprintf(&b, "- **Checkpoint:** roberta-base geometry, weightgen seed 0 (%s), %s", st.ckID, st.ckDir)
 	if st.ckReused {
@@ -442,6 +451,7 @@ func renderReport(o options, st runState, engines []*engineReport, rows []shapeS
 	b.WriteString("\nTokens/s: median over passes of each pass's median (min–max over passes). " +
 		"Ratios: ours ÷ peer tokens/s within each pass, median (min–max) over passes.\n\n")
 	writeTables(&b, rows, o.shapes, engines, o.passes)
+	writeLimits(&b, st.limits, rows, o.shapes, engines, o, cfg)
 	writeFailures(&b, o.shapes, engines)
 	return b.String()
 }

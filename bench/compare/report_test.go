@@ -195,3 +195,52 @@ func TestTorchDType(t *testing.T) {
 		}
 	}
 }
+
+// TestFlopsPerToken pins the count to ../shared/peers/README.md's 174.6 MFLOP per token for
+// roberta-base at seq 128.
+func TestFlopsPerToken(t *testing.T) {
+	cfg := weights.RobertaBaseConfig()
+	for _, tc := range []struct {
+		seq  int
+		want float64 // MFLOP
+	}{{128, 174.6}, {16, 170.5}, {512, 188.7}} {
+		if got := flopsPerToken(cfg, tc.seq) * 1e-6; math.Abs(got-tc.want) > 0.05 {
+			t.Errorf("seq %d: %.2f MFLOP per token, want %.1f", tc.seq, got, tc.want)
+		}
+	}
+}
+
+// TestWriteLimits checks the share table: each engine against the GEMM of its precision
+// (ORT always float32), absent engines and unmeasured bounds said as such.
+func TestWriteLimits(t *testing.T) {
+	cfg := weights.RobertaBaseConfig()
+	shapes := []shape{{Batch: 8, Seq: 128}}
+	fpt := flopsPerToken(cfg, 128)
+	// Bounds of 1000 (float32) and 4000 (bf16) tokens/s at seq 128.
+	limits := []gemmLimit{
+		{Name: "sgemm", DType: "float32", Best: 1000 * fpt * 1e-9, Median: 1, Runs: 3},
+		{Name: "ours", Best: 5000 * fpt * 1e-9, Runs: 3},
+		{Name: "bf16", DType: "bf16", Best: 4000 * fpt * 1e-9, Runs: 3},
+	}
+	ours := &engineReport{Name: "ours", Passes: [][]timing{{ms(shapes[0], 1024)}}} // 1000 tokens/s
+	ort := &engineReport{Name: "ORT", Passes: [][]timing{{ms(shapes[0], 2048)}}}   // 500 tokens/s
+	torch := &engineReport{Name: "torch", Absent: "no torch"}
+	engines := []*engineReport{ours, ort, torch}
+	rows := summarizeShapes(shapes, engines)
+	for _, tc := range []struct {
+		dtype encoder.DType
+		want  string
+	}{
+		{encoder.Float32, "| 8×128 | 174.6 | 1000 | 4000 | 1.00 (float32) | 0.50 (float32) | absent |"},
+		{encoder.BFloat16, "| 8×128 | 174.6 | 1000 | 4000 | 0.25 (bf16) | 0.50 (float32) | absent |"},
+	} {
+		var b strings.Builder
+		writeLimits(&b, limits, rows, shapes, engines, options{dtype: tc.dtype, threads: 2}, cfg)
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("%s: no row %q in\n%s", tc.dtype, tc.want, b.String())
+		}
+		if !strings.Contains(b.String(), "(for comparison)") {
+			t.Errorf("%s: the comparison GEMM is not marked as such:\n%s", tc.dtype, b.String())
+		}
+	}
+}

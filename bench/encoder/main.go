@@ -39,16 +39,22 @@ func main() {
 	threads := flag.Int("threads", 0, "BLAS threads (0: OMP_NUM_THREADS / library default)")
 	jsonOut := flag.String("json", "", "also write results as JSON here")
 	keep := flag.Bool("keep-contended", false, "keep (and count) runs overlapped by other load instead of retrying them")
+	dtype := flag.String("dtype", "float32", "float32, or bf16 (needs AVX512-BF16 or AMX and the dnnl build)")
 	flag.Parse()
 	opts := cleantime.Options{Warmup: *warmup, Runs: *runs, MaxSeconds: time.Duration(*maxSec * float64(time.Second)),
 		QuietWait: cleantime.QuietWait(), KeepContended: *keep}
-	if err := run(*shapes, opts, *threads, *jsonOut); err != nil {
+	dt, err := encoder.ParseDType(*dtype)
+	if err != nil {
+		slog.Error("bench failed", "err", err)
+		os.Exit(2)
+	}
+	if err := run(*shapes, opts, *threads, dt, *jsonOut); err != nil {
 		slog.Error("bench failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(spec string, opts cleantime.Options, threads int, jsonOut string) error {
+func run(spec string, opts cleantime.Options, threads int, dtype encoder.DType, jsonOut string) error {
 	shapeList, err := shapes.Parse(spec)
 	if err != nil {
 		return err
@@ -56,12 +62,12 @@ func run(spec string, opts cleantime.Options, threads int, jsonOut string) error
 	kernels.SetThreads(threads)
 	cfg := weights.RobertaBaseConfig()
 	t0 := time.Now()
-	enc, err := encoder.NewEncoder(weights.Generate(cfg, 0, weights.GenerateOptions{}), encoder.EncoderOptions{})
+	enc, err := encoder.NewEncoder(weights.Generate(cfg, 0, weights.GenerateOptions{}), encoder.EncoderOptions{DType: dtype})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("# coldserve encoder, roberta-base geometry (weightgen seed 0), built in %v, OMP_NUM_THREADS=%s\n",
-		time.Since(t0).Round(time.Millisecond), os.Getenv("OMP_NUM_THREADS"))
+	fmt.Printf("# coldserve encoder, roberta-base geometry (weightgen seed 0), %s, built in %v, OMP_NUM_THREADS=%s\n# %s\n",
+		dtype, time.Since(t0).Round(time.Millisecond), os.Getenv("OMP_NUM_THREADS"), kernels.Path())
 	var results []shapeResult
 	for _, sh := range shapeList {
 		s := sh.String()

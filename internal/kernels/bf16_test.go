@@ -63,10 +63,11 @@ func TestToBF16sMatchesScalar(t *testing.T) {
 	}
 }
 
-// TestHardwareBF16 checks the build's bfloat16 multiply where the CPU has one, against the
-// emulation; where it has none, that the error says what is needed.
+// TestHardwareBF16 checks the build's bfloat16 backend where the CPU has one, against the
+// emulation, for row counts around oneDNN's blocks, stacked parts, with and without GELU;
+// where it has none, that the error says what is needed.
 func TestHardwareBF16(t *testing.T) {
-	gemm, err := HardwareBF16()
+	hw, err := HardwareBF16()
 	if err != nil {
 		cpuHas := cpu.X86.HasAVX512BF16 || (cpu.X86.HasAMXBF16 && cpu.X86.HasAMXTile)
 		switch {
@@ -83,33 +84,112 @@ func TestHardwareBF16(t *testing.T) {
 		t.Logf("no bfloat16 multiply here (as expected): %v", err)
 		return
 	}
+	t.Logf("bfloat16 multiply: %s", hw.Name())
+	testBF16Backend(t, hw)
+}
+
+// TestEmulatedBF16 checks the emulation against a float64 reference of the rounded operands.
+func TestEmulatedBF16(t *testing.T) {
+	testBF16Backend(t, nil)
+}
+
+// testBF16Backend runs b's products against the emulation (b nil: the emulation against a
+// float64 product of the rounded operands).
+func testBF16Backend(t *testing.T, b BF16) {
 	r := rand.New(rand.NewPCG(9, 10))
-	bits := func(n int) []uint16 {
-		b := make([]uint16, n)
-		for i := range b {
-			b[i] = ToBF16(float32(r.NormFloat64()))
-		}
-		return b
-	}
-	for _, s := range [][3]int{{1, 768, 768}, {37, 3072, 768}, {200, 768, 3072}} {
-		m, n, k := s[0], s[1], s[2]
-		t.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(t *testing.T) {
-			a, w := bits(m*k), bits(n*k)
-			got, want := make([]float32, m*n), make([]float32, m*n)
-			for i := range got {
-				got[i] = float32(i % 3)
-				want[i] = got[i]
+	for _, tc := range []struct {
+		m, k  int
+		parts []int
+		gelu  bool
+	}{
+		{1, 768, []int{768}, false},
+		{37, 768, []int{3072}, true},
+		{200, 3072, []int{768}, false},
+		{13, 32, []int{32, 32, 32}, false},
+	} {
+		t.Run(fmt.Sprintf("m=%d,k=%d,parts=%v,gelu=%v", tc.m, tc.k, tc.parts, tc.gelu), func(t *testing.T) {
+			parts := make([][]float32, len(tc.parts))
+			n := 0
+			for i, rows := range tc.parts {
+				parts[i] = normalFloats(r, rows*tc.k)
+				n += rows
 			}
-			if err := gemm(m, n, k, a, w, got); err != nil {
+			x := normalFloats(r, tc.m*tc.k)
+			xb := make([]uint16, len(x))
+			ToBF16s(xb, x)
+			bias := normalFloats(r, n)
+			want := bf16Reference(t, b == nil, tc.m, n, tc.k, xb, parts, bias, tc.gelu)
+			if b == nil {
+				b = EmulatedBF16
+			}
+			w, err := b.Weights(tc.k, parts...)
+			if err != nil {
 				t.Fatal(err)
 			}
-			_ = EmulatedBF16(m, n, k, a, w, want)
+			if w.Rows() != n || w.Cols() != tc.k {
+				t.Fatalf("weights %d×%d, want %d×%d", w.Rows(), w.Cols(), n, tc.k)
+			}
+			p, err := b.Product(tc.m, n, tc.k, tc.gelu)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			got := normalFloats(r, tc.m*n) // garbage: Run must overwrite it
+			if err := p.Run(got, xb, w, bias); err != nil {
+				t.Fatal(err)
+			}
 			for i := range got {
-				// Both sum k exact products in float32, in different orders.
-				if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*float64(k) {
-					t.Fatalf("c[%d] = %g, emulation %g", i, got[i], want[i])
+				// Exact products summed in float32 in different orders; oneDNN's GELU is its own
+				// erf approximation.
+				if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*float64(tc.k)*math.Max(1, math.Abs(float64(want[i]))) {
+					t.Fatalf("out[%d] = %g, want %g", i, got[i], want[i])
 				}
 			}
 		})
 	}
+}
+
+// bf16Reference is out = xb·round(W)ᵀ + bias (then GELU): through the emulation, or when
+// exact, in float64 from the rounded operands.
+func bf16Reference(t *testing.T, exact bool, m, n, k int, xb []uint16, parts [][]float32, bias []float32, gelu bool) []float32 {
+	t.Helper()
+	out := make([]float32, m*n)
+	if !exact {
+		w, err := EmulatedBF16.Weights(k, parts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := EmulatedBF16.Product(m, n, k, gelu)
+		if err := p.Run(out, xb, w, bias); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	var wb []uint16
+	for _, p := range parts {
+		for _, v := range p {
+			wb = append(wb, ToBF16(v))
+		}
+	}
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			s := float64(bias[j])
+			for p := 0; p < k; p++ {
+				s += float64(FromBF16(xb[i*k+p])) * float64(FromBF16(wb[j*k+p]))
+			}
+			out[i*n+j] = float32(s)
+		}
+	}
+	if gelu {
+		geluInPlace(out)
+	}
+	return out
+}
+
+func normalFloats(r *rand.Rand, n int) []float32 {
+	f := make([]float32, n)
+	for i := range f {
+		f[i] = float32(r.NormFloat64())
+	}
+	return f
 }

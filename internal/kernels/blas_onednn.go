@@ -54,11 +54,5 @@ func dnnlSgemm(serial, transA, transB bool, m, n, k int, alpha float32, a []floa
 		C.float(alpha), pa, C.dnnl_dim_t(lda), pb, C.dnnl_dim_t(ldb), C.float(beta), pc, C.dnnl_dim_t(ldc))
 }
 
-// SetThreads sets how many OpenMP threads oneDNN uses for one matrix multiply. It is
-// process-global: call it once at start-up, before any Forward. n <= 0 leaves the default
-// (OMP_NUM_THREADS, else one per core).
-func SetThreads(n int) {
-	if n > 0 {
-		C.coldserve_set_threads(C.int(n))
-	}
-}
+// setBLASThreads sets how many OpenMP threads oneDNN uses for one matrix multiply.
+func setBLASThreads(n int) { C.coldserve_set_threads(C.int(n)) }

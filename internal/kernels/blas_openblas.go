@@ -43,11 +43,6 @@ func SgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 // SmallGEMMConcurrent says SgemmSmall may run on several goroutines at once.
 const SmallGEMMConcurrent = false
 
-// SetThreads sets how many threads OpenBLAS uses for one matrix multiply. It is
-// process-global (OpenBLAS has one thread pool): call it once at start-up, before any
-// Forward. n <= 0 leaves the library default (OMP_NUM_THREADS for the OpenMP build).
-func SetThreads(n int) {
-	if n > 0 {
-		C.openblas_set_num_threads(C.int(n))
-	}
-}
+// setBLASThreads sets how many threads OpenBLAS uses for one matrix multiply (one
+// process-wide pool).
+func setBLASThreads(n int) { C.openblas_set_num_threads(C.int(n)) }

@@ -37,6 +37,6 @@ func SgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 // SmallGEMMConcurrent says SgemmSmall may run on several goroutines at once.
 const SmallGEMMConcurrent = true
 
-// SetThreads is a no-op in the pure-Go build: gonum splits large products across
+// setBLASThreads does nothing in the pure-Go build: gonum splits large products across
 // goroutines itself (bounded by GOMAXPROCS).
-func SetThreads(n int) {}
+func setBLASThreads(int) {}

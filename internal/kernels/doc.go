@@ -10,6 +10,10 @@
 //	cgo, other GOARCH     OpenBLAS (or oneDNN) GEMM; element-wise kernels in Go
 //	CGO_ENABLED=0, noblas gonum GEMM; element-wise kernels in Go
 //
+// The float32 linear layers multiply by a Matrix: in the cgo build on amd64 its weights are
+// packed once into panels for the AVX-512 or AVX2 micro-kernel of gemm_amd64.c, chosen at run
+// time by CPU; everywhere else a Matrix multiplies with the build's Sgemm.
+//
 // The Go element-wise kernels in kernels.go are the reference: the C ones agree with them to
 // float32 rounding (TestBuildKernelsMatchGo).
 package kernels
@@ -21,8 +25,9 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// Path says which code this build and CPU run: the BLAS backend, the element-wise kernels,
-// the CPU's relevant instruction sets and whether a hardware bfloat16 multiply is available.
+// Path says which code this build and CPU run: the BLAS backend, the linear layers' kernel,
+// the element-wise kernels, the CPU's relevant instruction sets and whether a hardware
+// bfloat16 multiply is available.
 // Test mains and benchmarks print it, because our machines differ and a result must say
 // which path it measured.
 func Path() string {
@@ -41,9 +46,12 @@ func Path() string {
 	if len(flags) == 0 {
 		flags = append(flags, "none of avx2/avx512/amx")
 	}
-	bf16 := "bf16 multiply: hardware"
-	if _, err := HardwareBF16(); err != nil {
-		bf16 = "bf16 multiply: emulated (" + err.Error() + ")"
+	bf16 := "bf16 multiply: emulated"
+	if b, err := HardwareBF16(); err == nil {
+		bf16 = "bf16 multiply: " + b.Name()
+	} else {
+		bf16 += " (" + err.Error() + ")"
 	}
-	return fmt.Sprintf("BLAS backend %s; element-wise kernels %s; CPU flags %s; %s", BLAS, Elementwise, strings.Join(flags, " "), bf16)
+	return fmt.Sprintf("BLAS backend %s; linear layers %s; element-wise kernels %s; CPU flags %s; %s",
+		BLAS, LinearKernel(), Elementwise, strings.Join(flags, " "), bf16)
 }

@@ -1,16 +1,13 @@
 package kernels
 
-import (
-	"runtime"
-	"sync"
-)
+import "sync"
 
 // ParallelFor splits [0, n) into contiguous chunks of at least minChunk items and runs
-// fn(lo, hi) on them concurrently, one goroutine per chunk, at most GOMAXPROCS chunks.
-// The element-wise kernels (GELU, softmax rows, LayerNorm rows) use it; matrix products
-// get their threads from BLAS instead.
+// fn(lo, hi) on them concurrently, one goroutine per chunk, at most Threads() chunks. The
+// element-wise kernels (GELU, softmax rows, LayerNorm rows) and the packed linear layers use
+// it; BLAS products get their threads from the library instead.
 func ParallelFor(n, minChunk int, fn func(lo, hi int)) {
-	parts := min(runtime.GOMAXPROCS(0), n/max(minChunk, 1))
+	parts := min(Threads(), n/max(minChunk, 1))
 	if parts <= 1 {
 		fn(0, n)
 		return
