@@ -6,21 +6,20 @@
 #define CS_GEMM_AVX2 1
 #define CS_GEMM_AVX512 2
 
-// Floats of the A-packing buffer each calling thread passes to cs_gemm_packed.
+// Floats of the A-packing buffer each thread of a larger product packs A into.
 #define CS_GEMM_ABUF 49152
+
+// Row counts up to which cs_gemm packs all of A once for its threads (at most 132 × 3072
+// floats for roberta-base), which then take panels CS_GEMM_PANEL_CHUNK at a time.
+#define CS_GEMM_SHARED_ROWS 128
+#define CS_GEMM_PANEL_CHUNK 2
 
 void cs_gemm_pack_rows(const float *w, long rows, long k, long nr, long row0, float *dst);
 
-// cs_gemm_packed computes columns [j0·NR, min(j1·NR, n)) of c[m×n] = a[m×k]·Wᵀ + bias, W [n×k]
-// packed by cs_gemm_pack_rows; bias may be NULL; abuf holds CS_GEMM_ABUF floats.
-void cs_gemm_packed(int isa, const float *a, long lda, long m, long k, const float *bp, long n,
-	long j0, long j1, float *c, long ldc, const float *bias, float *abuf);
-
-// Small products: A packed once (cs_gemm_pack_a into cs_gemm_packed_a_size floats), then
-// panels [j0, j1) computed from it, by any number of threads at once.
-long cs_gemm_packed_a_size(int isa, long m, long k);
-void cs_gemm_pack_a(int isa, const float *a, long lda, long m, long k, float *ap);
-void cs_gemm_prepacked(int isa, const float *ap, long m, long k, const float *bp, long n,
-	long j0, long j1, float *c, long ldc, const float *bias);
+// cs_gemm computes c[m×n] = a[m×k]·Wᵀ + bias (bias may be NULL) on up to threads threads, W
+// [n×k] packed by cs_gemm_pack_rows, with cs_gemm_work_size floats of work.
+long cs_gemm_work_size(int isa, long m, long k, int threads);
+void cs_gemm(int isa, const float *a, long m, long k, const float *bp, long n, float *c,
+	const float *bias, float *work, int threads);
 
 #endif

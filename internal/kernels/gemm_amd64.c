@@ -10,11 +10,12 @@
 //
 // A is copied, one block of rows by KC columns at a time, into [KC][MR] strips, so the
 // micro-kernel broadcasts from one contiguous stream too (unpacked rows 4 KiB apart would
-// fight over the same L1 sets). The caller splits the panels between its threads; this file
-// starts none, so a small product never forks a thread team.
+// fight over the same L1 sets). cs_gemm splits the panels between the threads of an OpenMP
+// team (see there).
 
 #include "gemm.h"
 #include <immintrin.h>
+#include <omp.h>
 
 // Blocking: K is cut into equal chunks of at most KC_MAX (roberta-base's 768 in one, 3072 in
 // three), and rows into blocks of MC whose packed A (MC × KC floats) fits CS_GEMM_ABUF.
@@ -176,7 +177,7 @@ static void panels(int isa, long mc, long kc, long pc, long k, const float *ap, 
 	}
 }
 
-void cs_gemm_packed(int isa, const float *a, long lda, long m, long k, const float *bp, long n,
+static void gemm_packed(int isa, const float *a, long lda, long m, long k, const float *bp, long n,
 		long j0, long j1, float *c, long ldc, const float *bias, float *abuf) {
 	long mr = isa == CS_GEMM_AVX512 ? MR512 : MR256, kcs = kchunk(k);
 	long mcs = CS_GEMM_ABUF / kcs / mr * mr;
@@ -191,16 +192,16 @@ void cs_gemm_packed(int isa, const float *a, long lda, long m, long k, const flo
 	}
 }
 
-// Small products pack all of A once, so that threads can share it while they take panels in
-// chunks: chunk by chunk of K, strips of MR rows, i.e. chunk [pc, pc + kc) at ap + pc·mpad,
-// mpad = m rounded up to MR.
+// Small products (m <= CS_GEMM_SHARED_ROWS) pack all of A once, so that the threads share it
+// while they take panels a few at a time: chunk by chunk of K, strips of MR rows, i.e. chunk
+// [pc, pc + kc) at ap + pc·mpad, mpad = m rounded up to MR.
 
-long cs_gemm_packed_a_size(int isa, long m, long k) {
+static long packed_a_size(int isa, long m, long k) {
 	long mr = isa == CS_GEMM_AVX512 ? MR512 : MR256;
 	return (m + mr - 1) / mr * mr * k;
 }
 
-void cs_gemm_pack_a(int isa, const float *a, long lda, long m, long k, float *ap) {
+static void pack_a_all(int isa, const float *a, long lda, long m, long k, float *ap) {
 	long mr = isa == CS_GEMM_AVX512 ? MR512 : MR256, kcs = kchunk(k), mpad = (m + mr - 1) / mr * mr;
 	for (long pc = 0; pc < k; pc += kcs) {
 		long kc = k - pc < kcs ? k - pc : kcs;
@@ -208,11 +209,50 @@ void cs_gemm_pack_a(int isa, const float *a, long lda, long m, long k, float *ap
 	}
 }
 
-void cs_gemm_prepacked(int isa, const float *ap, long m, long k, const float *bp, long n,
+static void gemm_prepacked(int isa, const float *ap, long m, long k, const float *bp, long n,
 		long j0, long j1, float *c, long ldc, const float *bias) {
 	long mr = isa == CS_GEMM_AVX512 ? MR512 : MR256, kcs = kchunk(k), mpad = (m + mr - 1) / mr * mr;
 	for (long pc = 0; pc < k; pc += kcs) {
 		long kc = k - pc < kcs ? k - pc : kcs;
 		panels(isa, m, kc, pc, k, ap + pc * mpad, bp, n, j0, j1, c, ldc, bias);
+	}
+}
+
+// cs_gemm_work_size is how many floats of work buffer cs_gemm needs.
+long cs_gemm_work_size(int isa, long m, long k, int threads) {
+	if (m <= CS_GEMM_SHARED_ROWS) return packed_a_size(isa, m, k);
+	return (long)threads * CS_GEMM_ABUF;
+}
+
+// cs_gemm computes c[m×n] = a[m×k]·Wᵀ + bias on up to `threads` threads.
+//
+// The threads are an OpenMP team: libgomp keeps its threads between products and lets them
+// spin a while before they sleep, so the next product of a forward pass (about fifty per
+// pass, microseconds apart) starts on threads that are awake. Goroutines woken per product
+// started ~100 µs late on a VM, a third of a 16-row product, and threads spinning inside Go
+// hold a P and fight the scheduler for it.
+//
+// Small products share A packed once and take panels dynamically, so a thread that starts
+// late takes fewer. Larger ones give each thread an equal share of the panels, and each
+// thread packs A block by block into its own CS_GEMM_ABUF floats of work.
+void cs_gemm(int isa, const float *a, long m, long k, const float *bp, long n, float *c,
+		const float *bias, float *work, int threads) {
+	long nr = isa == CS_GEMM_AVX512 ? NR512 : NR256, np = (n + nr - 1) / nr;
+	if (threads < 1) threads = 1;
+	if (m <= CS_GEMM_SHARED_ROWS) {
+		pack_a_all(isa, a, k, m, k, work);
+		long chunks = (np + CS_GEMM_PANEL_CHUNK - 1) / CS_GEMM_PANEL_CHUNK;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1 && chunks > 1)
+		for (long q = 0; q < chunks; q++) {
+			long j0 = q * CS_GEMM_PANEL_CHUNK, j1 = j0 + CS_GEMM_PANEL_CHUNK < np ? j0 + CS_GEMM_PANEL_CHUNK : np;
+			gemm_prepacked(isa, work, m, k, bp, n, j0, j1, c, n, bias);
+		}
+		return;
+	}
+#pragma omp parallel num_threads(threads) if (threads > 1 && np > 1)
+	{
+		long t = omp_get_thread_num(), nt = omp_get_num_threads(), per = (np + nt - 1) / nt;
+		long j0 = t * per, j1 = j0 + per < np ? j0 + per : np;
+		if (j0 < j1) gemm_packed(isa, a, k, m, k, bp, n, j0, j1, c, n, bias, work + t * CS_GEMM_ABUF);
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 	"slices"
 	"sync"
-	"sync/atomic"
 )
 
 // gemmKernel is the code that multiplies by a Matrix: the build's Sgemm, or one of the packed
@@ -113,9 +112,6 @@ func (w *Matrix) Cols() int { return w.k }
 // Kernel names the code that multiplies by w.
 func (w *Matrix) Kernel() string { return w.kernel.String() }
 
-// abufs recycles the packed kernels' per-thread A buffers.
-var abufs = sync.Pool{New: func() any { b := make([]float32, gemmABuf); return &b }}
-
 // Linear computes out[m×n] = x[m×k]·Wᵀ + bias (bias of length n, or nil for none), on
 // Threads() threads. out must not overlap x.
 func (w *Matrix) Linear(out, x []float32, m int, bias []float32) {
@@ -131,57 +127,29 @@ func (w *Matrix) Linear(out, x []float32, m int, bias []float32) {
 		w.linearBLAS(out, x, m, bias)
 		return
 	}
-	panels := (n + w.kernel.panel() - 1) / w.kernel.panel()
-	if m <= sharedARows {
-		// Pack x once and let the threads take panels a few at a time: a thread that starts
-		// late (waking one costs ~100 µs on a VM, a third of a 16-row product) takes fewer.
-		ap := getPackedA(packedASize(w.kernel, m, k))
-		packA(w.kernel, x, m, k, *ap)
-		parallelChunks(panels, panelChunk, func(j0, j1 int) {
-			gemmPrepacked(w.kernel, *ap, m, k, w.packed, n, j0, j1, out, bias)
-		})
-		packedAs.Put(ap)
-		return
-	}
-	ParallelFor(panels, 1, func(j0, j1 int) {
-		buf := abufs.Get().(*[]float32)
-		gemmPanels(w.kernel, x, m, k, w.packed, n, j0, j1, out, bias, *buf)
-		abufs.Put(buf)
-	})
+	threads := Threads()
+	work := getWork(gemmWorkSize(w.kernel, m, k, threads))
+	gemmPacked(w.kernel, x, m, k, w.packed, n, out, bias, *work, threads)
+	works.Put(work)
 }
 
-// sharedARows is the row count up to which Linear packs x once for all threads (at most
-// 72 × 3072 floats for roberta-base) and hands out panels in chunks of panelChunk.
-const sharedARows, panelChunk = 64, 4
+// sharedARows is the row count up to which a packed product packs x once for all its threads
+// (gemm.h's CS_GEMM_SHARED_ROWS; gemm_cgo.go checks that they agree).
+const sharedARows = 128
 
-// packedAs recycles the buffers of x packed once.
-var packedAs sync.Pool
+// works recycles the packed kernels' work buffers (x packed, or one A block per thread).
+var works sync.Pool
 
-// getPackedA returns a recycled buffer of n floats. Buffers are made large enough for every
-// layer of roberta-base (72 × 3072 floats): one too small for the next product would be
-// dropped, and a fresh one costs a page fault per 4 KiB.
-func getPackedA(n int) *[]float32 {
-	if b, ok := packedAs.Get().(*[]float32); ok && cap(*b) >= n {
+// getWork returns a recycled buffer of n floats. Buffers are made large enough for every
+// product of roberta-base (x of 132 × 3072 floats packed, or a few threads' A blocks): one too
+// small for the next product would be dropped, and a fresh one costs a page fault per 4 KiB.
+func getWork(n int) *[]float32 {
+	if b, ok := works.Get().(*[]float32); ok && cap(*b) >= n {
 		*b = (*b)[:n]
 		return b
 	}
-	b := make([]float32, n, max(n, 1<<18))
+	b := make([]float32, n, max(n, 1<<19))
 	return &b
-}
-
-// parallelChunks runs fn over [0, n) in chunks of size on Threads() goroutines, each taking
-// the next chunk when done with its last.
-func parallelChunks(n, size int, fn func(lo, hi int)) {
-	var next atomic.Int64
-	ParallelFor(Threads(), 1, func(int, int) {
-		for {
-			lo := int(next.Add(int64(size))) - size
-			if lo >= n {
-				return
-			}
-			fn(lo, min(lo+size, n))
-		}
-	})
 }
 
 // linearBLAS is Linear through the build's Sgemm, one call per part, each writing its

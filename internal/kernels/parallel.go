@@ -4,8 +4,8 @@ import "sync"
 
 // ParallelFor splits [0, n) into contiguous chunks of at least minChunk items and runs
 // fn(lo, hi) on them concurrently, one goroutine per chunk, at most Threads() chunks. The
-// element-wise kernels (GELU, softmax rows, LayerNorm rows) and the packed linear layers use
-// it; BLAS products get their threads from the library instead.
+// element-wise kernels (GELU, softmax rows, LayerNorm rows) and attention's heads use it;
+// products get their threads from OpenMP instead (the packed kernels' team, the BLAS library).
 func ParallelFor(n, minChunk int, fn func(lo, hi int)) {
 	parts := min(Threads(), n/max(minChunk, 1))
 	if parts <= 1 {

@@ -12,9 +12,9 @@ import (
 var threads atomic.Int32
 
 // SetThreads sets how many threads one operation uses: the BLAS library's threads for a
-// matrix multiply, the goroutines of a packed linear layer (Matrix.Linear) and of the
-// element-wise passes (ParallelFor). It is process-global: call it once at start-up, before
-// any Forward. n <= 0 leaves the default (see Threads).
+// matrix multiply, the OpenMP team of a packed linear layer (Matrix.Linear) and the
+// goroutines of the element-wise passes (ParallelFor). It is process-global: call it once at
+// start-up, before any Forward. n <= 0 leaves the default (see Threads).
 func SetThreads(n int) {
 	if n > 0 {
 		threads.Store(int32(n))
