@@ -21,7 +21,7 @@ func BenchmarkEncoderBase(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, shape := range [][2]int{{1, 16}, {8, 128}, {32, 128}, {4, 512}} {
+	for _, shape := range [][2]int{{1, 16}, {1, 128}, {8, 128}, {32, 128}, {4, 512}} {
 		b.Run(fmt.Sprintf("%dx%d", shape[0], shape[1]), func(b *testing.B) {
 			ids := SyntheticIDs(e.Config(), shape[0], shape[1])
 			ctx := context.Background()
