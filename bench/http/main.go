@@ -53,6 +53,7 @@ type config struct {
 	maxWords       int
 	workers        int
 	threads        int
+	dtype          encoder.DType
 	maxBatchTokens int
 	cacheBytes     int64
 	batchWait      time.Duration
@@ -73,6 +74,7 @@ func main() {
 	flag.IntVar(&c.maxWords, "max-words", 62, "longest text in words (one token each): 62 gives 64 tokens with specials")
 	flag.IntVar(&c.workers, "workers", 1, "server --workers")
 	flag.IntVar(&c.threads, "threads", 0, "BLAS threads (0: OMP_NUM_THREADS / library default)")
+	dtype := flag.String("dtype", string(encoder.Float32), "server --dtype, and the raw encoder's: float32, or bf16 (needs AVX512-BF16 or AMX and the oneDNN build)")
 	flag.IntVar(&c.maxBatchTokens, "max-batch-tokens", 16384, "server --max-batch-tokens")
 	flag.Int64Var(&c.cacheBytes, "cache-bytes", -1, "server result cache in bytes (-1: off, so every text costs compute)")
 	flag.DurationVar(&c.batchWait, "batch-wait", 0, "server --batch-wait")
@@ -80,6 +82,7 @@ func main() {
 	flag.StringVar(&c.memProfile, "memprofile", "", "write a heap profile (live objects, after a GC) to this file at the end, for go tool pprof")
 	gcList := flag.String("gc-percent", strconv.Itoa(server.DefaultGCPercent), "Go GC percent, as coldserve --gc-percent (default: the server's); comma-separated values run each repeat under each, side by side; the soak uses the first. Without this flag a GOGC environment variable wins")
 	flag.Parse()
+	c.dtype = encoder.DType(*dtype)
 	given := false
 	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "gc-percent" })
 	var err error
@@ -110,8 +113,8 @@ func run(c config) error {
 		return err
 	}
 	fmt.Printf("# bench/http: roberta-base geometry (weightgen seed 0) in %s, built in %v\n", dir, time.Since(t0).Round(time.Millisecond))
-	fmt.Printf("# %s, GOMAXPROCS=%d, OMP_NUM_THREADS=%q, clients=%d, workers=%d, max-batch-tokens=%d, batch-wait=%v, cache-bytes=%d, GC: %s\n",
-		cpuModel(), runtime.GOMAXPROCS(0), os.Getenv("OMP_NUM_THREADS"), c.clients, c.workers, c.maxBatchTokens, c.batchWait, c.cacheBytes, labels(c.gc))
+	fmt.Printf("# %s, GOMAXPROCS=%d, OMP_NUM_THREADS=%q, threads=%d, kernels: %s, dtype=%s, clients=%d, workers=%d, max-batch-tokens=%d, batch-wait=%v, cache-bytes=%d, GC: %s\n",
+		cpuModel(), runtime.GOMAXPROCS(0), os.Getenv("OMP_NUM_THREADS"), kernels.Threads(), kernels.Path(), c.dtype, c.clients, c.workers, c.maxBatchTokens, c.batchWait, c.cacheBytes, labels(c.gc))
 
 	gen, err := newTextGen(dir, 1)
 	if err != nil {
@@ -129,7 +132,7 @@ func run(c config) error {
 	}
 	tLoad := time.Now()
 	if err := srv.Load(ctx, inference.ModelConfig{Dir: dir, MaxBatchTokens: c.maxBatchTokens, BatchWait: c.batchWait,
-		Encoder: encoder.EncoderOptions{Workers: c.workers}}); err != nil {
+		Encoder: encoder.EncoderOptions{Workers: c.workers, DType: c.dtype}}); err != nil {
 		return err
 	}
 	fmt.Printf("# server loaded the checkpoint in %v (%s)\n", time.Since(tLoad).Round(time.Millisecond), c.gc[0].label)
@@ -154,7 +157,7 @@ func run(c config) error {
 		weightBytes += 4 * int64(len(t.Data))
 	}
 	cfg := ck.Config
-	raw, err := encoder.NewEncoder(ck, encoder.EncoderOptions{Workers: 1})
+	raw, err := encoder.NewEncoder(ck, encoder.EncoderOptions{Workers: 1, DType: c.dtype})
 	if err != nil {
 		return err
 	}
