@@ -38,7 +38,9 @@ run: deps ## serve the embedded demo model on 127.0.0.1:8080 (ARGS="serve --mode
 build: deps ## build bin/coldserve
 	$(GO) build -trimpath -tags '$(BLAS_TAGS)' -o bin/coldserve ./cmd/coldserve
 
-vet: deps ## go vet every package, in the cgo, oneDNN and pure-Go builds, and for arm64
+vet: deps ## gofmt, then go vet every package, in the cgo, oneDNN and pure-Go builds, and for arm64
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$unformatted" ]; then \
+		echo "gofmt -w these files:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags dnnl ./...
 	CGO_ENABLED=0 $(GO) vet ./...

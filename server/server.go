@@ -133,7 +133,7 @@ type Server struct {
 	// one still tokenizing stops too and is answered 503.
 	giveUp    context.Context
 	giveUpNow context.CancelCauseFunc
-	started     time.Time // the OpenAI model listing's "created"
+	started   time.Time // the OpenAI model listing's "created"
 }
 
 // New builds a Server with its router and its core; it serves 503 not_ready until Load succeeds.
