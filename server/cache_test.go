@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"math"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/coldserve/coldserve/inference"
+	"github.com/coldserve/coldserve/internal/fixture"
 )
 
 // cacheCounters reads the cache hit and miss counters.
@@ -83,7 +83,7 @@ func TestEmbedCacheKeyIncludesOptions(t *testing.T) {
 		{"mean", map[string]any{"inputs": it.Text}, it.Mean},
 		{"cls", map[string]any{"inputs": it.Text, "pooling": "cls"}, it.CLS},
 		{"pooler", map[string]any{"inputs": it.Text, "pooling": "pooler"}, it.Pooler},
-		{"mean normalized", map[string]any{"inputs": it.Text, "normalize": true}, unit(it.Mean)},
+		{"mean normalized", map[string]any{"inputs": it.Text, "normalize": true}, fixture.Unit(it.Mean)},
 		{"mean truncate false", map[string]any{"inputs": it.Text, "truncate": false}, it.Mean},
 	}
 	for round := range 2 {
@@ -99,18 +99,6 @@ func TestEmbedCacheKeyIncludesOptions(t *testing.T) {
 			}
 		}
 	}
-}
-
-func unit(v []float64) []float64 {
-	var ss float64
-	for _, x := range v {
-		ss += x * x
-	}
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = x / math.Sqrt(ss)
-	}
-	return out
 }
 
 // With the cache disabled every request costs a forward pass.

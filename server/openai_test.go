@@ -11,6 +11,7 @@ import (
 	"github.com/coldserve/coldserve/api"
 	"github.com/coldserve/coldserve/api/openai"
 	"github.com/coldserve/coldserve/inference"
+	"github.com/coldserve/coldserve/internal/fixture"
 )
 
 // firstDims is v's first n values, or all of v when n is 0.
@@ -87,7 +88,7 @@ func TestOpenAIEmbeddings(t *testing.T) {
 					t.Errorf("data[%d]: object %q index %d", i, d.Object, d.Index)
 				}
 				got := decodeEmbedding(t, d.Embedding, tt.format)
-				if diff := maxAbs(got, unit(firstDims(g.Items[i].Mean, tt.dims))); diff > 1e-5 {
+				if diff := maxAbs(got, fixture.Unit(firstDims(g.Items[i].Mean, tt.dims))); diff > 1e-5 {
 					t.Errorf("data[%d]: max diff %g from HF's normalized mean", i, diff)
 				}
 			}

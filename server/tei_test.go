@@ -32,13 +32,13 @@ func TestTEIEmbed(t *testing.T) {
 		body map[string]any
 		want [][]float64
 	}{
-		{"one string, normalized", map[string]any{"inputs": a.Text}, [][]float64{unit(a.Mean)}},
-		{"a list", map[string]any{"inputs": []string{a.Text, b.Text}}, [][]float64{unit(a.Mean), unit(b.Mean)}},
+		{"one string, normalized", map[string]any{"inputs": a.Text}, [][]float64{fixture.Unit(a.Mean)}},
+		{"a list", map[string]any{"inputs": []string{a.Text, b.Text}}, [][]float64{fixture.Unit(a.Mean), fixture.Unit(b.Mean)}},
 		{"normalize false", map[string]any{"inputs": []string{a.Text}, "normalize": false}, [][]float64{a.Mean}},
 		{"token ids", map[string]any{"inputs": a.IDs, "normalize": false}, [][]float64{a.Mean}},
-		{"id lists and texts", map[string]any{"inputs": []any{a.IDs, b.Text}}, [][]float64{unit(a.Mean), unit(b.Mean)}},
-		{"dimensions", map[string]any{"inputs": a.Text, "dimensions": 8}, [][]float64{unit(a.Mean[:8])}},
-		{"unknown fields ignored", map[string]any{"inputs": a.Text, "some_option": true}, [][]float64{unit(a.Mean)}},
+		{"id lists and texts", map[string]any{"inputs": []any{a.IDs, b.Text}}, [][]float64{fixture.Unit(a.Mean), fixture.Unit(b.Mean)}},
+		{"dimensions", map[string]any{"inputs": a.Text, "dimensions": 8}, [][]float64{fixture.Unit(a.Mean[:8])}},
+		{"unknown fields ignored", map[string]any{"inputs": a.Text, "some_option": true}, [][]float64{fixture.Unit(a.Mean)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,7 +165,7 @@ func TestTEIRoutes(t *testing.T) {
 		var sims []float32
 		teiCall(t, h, "/similarity", map[string]any{"inputs": map[string]any{"source_sentence": a.Text, "sentences": []string{b.Text, c.Text}}}, 200, &sims)
 		for i, o := range []int{6, 7} {
-			want := dot(unit(a.Mean), unit(g.Items[o].Mean))
+			want := dot(fixture.Unit(a.Mean), fixture.Unit(g.Items[o].Mean))
 			if math.Abs(float64(sims[i])-want) > 1e-5 {
 				t.Errorf("similarity %d: %g, HF vectors give %g", i, sims[i], want)
 			}
@@ -174,7 +174,7 @@ func TestTEIRoutes(t *testing.T) {
 	t.Run("POST / embeds", func(t *testing.T) {
 		var got [][]float32
 		teiCall(t, h, "/", map[string]any{"inputs": []string{g.Items[0].Text}}, 200, &got)
-		if d := maxAbs(got[0], unit(g.Items[0].Mean)); d > 1e-5 {
+		if d := maxAbs(got[0], fixture.Unit(g.Items[0].Mean)); d > 1e-5 {
 			t.Errorf("differs by %g", d)
 		}
 	})

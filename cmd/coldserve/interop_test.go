@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/coldserve/coldserve/internal/fixture"
 )
 
 // interopDir holds the pinned npm packages (package-lock.json) and the script that drives them.
@@ -88,7 +90,7 @@ func TestClientInterop(t *testing.T) {
 			continue
 		}
 		for i, v := range vecs {
-			if d := maxDiff(v, normalized(means[i])); d > 1e-4 {
+			if d := maxDiff(v, fixture.Unit(means[i])); d > 1e-4 {
 				t.Errorf("%s: vector %d differs from HF's normalized mean by %g", name, i, d)
 			}
 		}
@@ -102,18 +104,6 @@ func TestClientInterop(t *testing.T) {
 	if !got.WrongKeyHF.Refused {
 		t.Error("a wrong key with @huggingface/inference was not refused")
 	}
-}
-
-func normalized(v []float64) []float64 {
-	var ss float64
-	for _, x := range v {
-		ss += x * x
-	}
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = x / math.Sqrt(ss)
-	}
-	return out
 }
 
 func maxDiff(a, b []float64) float64 {
