@@ -12,7 +12,8 @@
 //
 // The float32 linear layers multiply by a Matrix: in the cgo build on amd64 its weights are
 // packed once into panels for the AVX-512 or AVX2 micro-kernel of gemm_amd64.c, chosen at run
-// time by CPU; everywhere else a Matrix multiplies with the build's Sgemm.
+// time by CPU, and split between the threads of an OpenMP team; everywhere else a Matrix
+// multiplies with the build's Sgemm.
 //
 // The Go element-wise kernels in kernels.go are the reference: the C ones agree with them to
 // float32 rounding (TestBuildKernelsMatchGo).
