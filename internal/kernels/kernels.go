@@ -138,13 +138,6 @@ func LayerNormRow(out, x, gamma, beta []float32, eps float64) {
 	}
 }
 
-// Linear computes out[m×n] = x[m×k]·wᵀ + bias, with w in the checkpoint's [n, k]
-// (out, in) layout: bias is broadcast into out first, then one Sgemm adds the product.
-func Linear(out, x, w, bias []float32, m, n, k int) {
-	BroadcastRows(out, bias, m, n)
-	Sgemm(false, true, m, n, k, 1, x, k, w, k, 1, out, n)
-}
-
 // BroadcastRows copies the n-wide row into each of out's first m rows.
 func BroadcastRows(out, row []float32, m, n int) {
 	for i := 0; i < m; i++ {
