@@ -157,6 +157,16 @@ AVX2 static void block256(long mc, long kc, const float *ap, const float *bp, fl
 
 // ---- driver ----
 
+// tile_rows is the micro-kernel's MR, panel_cols its NR (a packed panel's width).
+static inline long tile_rows(int isa) { return isa == CS_GEMM_AVX512 ? MR512 : MR256; }
+static inline long panel_cols(int isa) { return isa == CS_GEMM_AVX512 ? NR512 : NR256; }
+
+// padded_rows is m rounded up to whole tiles: the rows A packed once occupies.
+static inline long padded_rows(int isa, long m) {
+	long mr = tile_rows(isa);
+	return (m + mr - 1) / mr * mr;
+}
+
 // kchunk is the K chunk length: K cut into equal chunks of at most KC_MAX.
 static inline long kchunk(long k) {
 	long chunks = (k + KC_MAX - 1) / KC_MAX;
@@ -166,7 +176,7 @@ static inline long kchunk(long k) {
 // panels computes rows [0, mc) of panels [j0, j1) for one K chunk [pc, pc + kc), A packed in ap.
 static void panels(int isa, long mc, long kc, long pc, long k, const float *ap, const float *bp, long n,
 		long j0, long j1, float *c, long ldc, const float *bias) {
-	long nr = isa == CS_GEMM_AVX512 ? NR512 : NR256;
+	long nr = panel_cols(isa);
 	for (long j = j0; j < j1; j++) {
 		long cols = n - j * nr < nr ? n - j * nr : nr;
 		const float *bj = bp + (j * k + pc) * nr;
@@ -179,7 +189,7 @@ static void panels(int isa, long mc, long kc, long pc, long k, const float *ap, 
 
 static void gemm_packed(int isa, const float *a, long lda, long m, long k, const float *bp, long n,
 		long j0, long j1, float *c, long ldc, const float *bias, float *abuf) {
-	long mr = isa == CS_GEMM_AVX512 ? MR512 : MR256, kcs = kchunk(k);
+	long mr = tile_rows(isa), kcs = kchunk(k);
 	long mcs = CS_GEMM_ABUF / kcs / mr * mr;
 	if (mcs < mr) mcs = mr; // only when k > CS_GEMM_ABUF / mr, which KC_MAX rules out
 	for (long ic = 0; ic < m; ic += mcs) {
@@ -194,24 +204,18 @@ static void gemm_packed(int isa, const float *a, long lda, long m, long k, const
 
 // Small products (m <= CS_GEMM_SHARED_ROWS) pack all of A once, so that the threads share it
 // while they take panels a few at a time: chunk by chunk of K, strips of MR rows, i.e. chunk
-// [pc, pc + kc) at ap + pc·mpad, mpad = m rounded up to MR.
-
-static long packed_a_size(int isa, long m, long k) {
-	long mr = isa == CS_GEMM_AVX512 ? MR512 : MR256;
-	return (m + mr - 1) / mr * mr * k;
-}
-
+// [pc, pc + kc) at ap + pc·mpad, mpad = padded_rows.
 static void pack_a_all(int isa, const float *a, long lda, long m, long k, float *ap) {
-	long mr = isa == CS_GEMM_AVX512 ? MR512 : MR256, kcs = kchunk(k), mpad = (m + mr - 1) / mr * mr;
+	long kcs = kchunk(k), mpad = padded_rows(isa, m);
 	for (long pc = 0; pc < k; pc += kcs) {
 		long kc = k - pc < kcs ? k - pc : kcs;
-		pack_a(a + pc, lda, m, kc, mr, ap + pc * mpad);
+		pack_a(a + pc, lda, m, kc, tile_rows(isa), ap + pc * mpad);
 	}
 }
 
 static void gemm_prepacked(int isa, const float *ap, long m, long k, const float *bp, long n,
 		long j0, long j1, float *c, long ldc, const float *bias) {
-	long mr = isa == CS_GEMM_AVX512 ? MR512 : MR256, kcs = kchunk(k), mpad = (m + mr - 1) / mr * mr;
+	long kcs = kchunk(k), mpad = padded_rows(isa, m);
 	for (long pc = 0; pc < k; pc += kcs) {
 		long kc = k - pc < kcs ? k - pc : kcs;
 		panels(isa, m, kc, pc, k, ap + pc * mpad, bp, n, j0, j1, c, ldc, bias);
@@ -220,7 +224,7 @@ static void gemm_prepacked(int isa, const float *ap, long m, long k, const float
 
 // cs_gemm_work_size is how many floats of work buffer cs_gemm needs.
 long cs_gemm_work_size(int isa, long m, long k, int threads) {
-	if (m <= CS_GEMM_SHARED_ROWS) return packed_a_size(isa, m, k);
+	if (m <= CS_GEMM_SHARED_ROWS) return padded_rows(isa, m) * k;
 	return (long)threads * CS_GEMM_ABUF;
 }
 
@@ -237,7 +241,7 @@ long cs_gemm_work_size(int isa, long m, long k, int threads) {
 // thread packs A block by block into its own CS_GEMM_ABUF floats of work.
 void cs_gemm(int isa, const float *a, long m, long k, const float *bp, long n, float *c,
 		const float *bias, float *work, int threads) {
-	long nr = isa == CS_GEMM_AVX512 ? NR512 : NR256, np = (n + nr - 1) / nr;
+	long nr = panel_cols(isa), np = (n + nr - 1) / nr;
 	if (threads < 1) threads = 1;
 	if (m <= CS_GEMM_SHARED_ROWS) {
 		pack_a_all(isa, a, k, m, k, work);
