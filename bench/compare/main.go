@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/coldserve/coldserve/bench/internal/cleantime"
+	"github.com/coldserve/coldserve/bench/internal/cpuinfo"
 	"github.com/coldserve/coldserve/bench/internal/shapes"
 	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/internal/kernels"
@@ -363,7 +364,7 @@ func run(ctx context.Context, o options) (ok bool, err error) {
 	fmt.Fprintf(logw, "report written to %s\n", o.mdOut)
 	if o.jsonOut != "" {
 		raw, err := json.MarshalIndent(map[string]any{"date": st.started.Format(time.RFC3339), "machine": machine(),
-			"cpu_flags": cpuFlags(), "kernels": kernels.Path(), "command": commandLine(), "checkpoint": st.ckID,
+			"cpu_flags": cpuinfo.Flags(), "kernels": kernels.Path(), "command": commandLine(), "checkpoint": st.ckID,
 			"onnx": st.onnxPath, "check": st.checkNote, "limits": st.limits, "engines": engines, "summary": rows}, "", " ")
 		if err != nil {
 			return false, err
@@ -408,7 +409,7 @@ func checkIDs(cfg weights.Config, s shape) [][]int32 {
 
 // machine is the CPU model and count, OS/arch and Go version.
 func machine() string {
-	return fmt.Sprintf("%s, %d CPUs, %s/%s, %s", cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	return fmt.Sprintf("%s, %d CPUs, %s/%s, %s", cpuinfo.Model(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 }
 
 // renderReport is the markdown the run prints: a header saying what ran where, then tables.
@@ -417,7 +418,7 @@ func renderReport(o options, st runState, engines []*engineReport, rows []shapeS
 	fmt.Fprintf(&b, "\n### bench/compare, %s\n\n", st.started.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- **Machine:** %s; OMP_NUM_THREADS=%s; BLAS backend (ours): %s\n", machine(),
 		envOr("OMP_NUM_THREADS", "unset"), kernels.BLAS)
-	fmt.Fprintf(&b, "- **CPU flags:** %s\n", cpuFlags())
+	fmt.Fprintf(&b, "- **CPU flags:** %s\n", cpuinfo.Flags())
 	fmt.Fprintf(&b, "- **Kernels (ours):** %s\n", kernels.Path())
 	fmt.Fprintf(&b, "- **Command:** `%s`\n", commandLine())
 	fmt.Fprintf(&b, "- **Checkpoint:** roberta-base geometry, weightgen seed 0 (%s), %s", st.ckID, st.ckDir)

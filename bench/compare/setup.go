@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -156,54 +154,6 @@ func ortLibrary(given string) (string, error) {
 	}
 	return "", fmt.Errorf("no libonnxruntime.so found (searched %s); set ORT_LIB or -ort-lib, or install it: %s",
 		strings.Join(patterns, ", "), "npm install --ignore-scripts onnxruntime-node@1.30.0 in $ORT_DIR")
-}
-
-// cpuModel is /proc/cpuinfo's first "model name", with its family and model numbers
-// ("unknown" if there is none).
-func cpuModel() string {
-	name := cpuinfo("model name")
-	if name == "" {
-		return "unknown"
-	}
-	if fam, model := cpuinfo("cpu family"), cpuinfo("model"); fam != "" {
-		name += fmt.Sprintf(" (family %s model %s)", fam, model)
-	}
-	return name
-}
-
-// speedFlags are the CPU flags that decide which kernels run.
-var speedFlags = []string{"avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
-	"avx512_fp16", "amx_tile", "amx_bf16", "amx_int8"}
-
-// cpuFlags lists which of speedFlags /proc/cpuinfo reports, then the ones it lacks.
-func cpuFlags() string {
-	have := strings.Fields(cpuinfo("flags"))
-	var yes, no []string
-	for _, f := range speedFlags {
-		if slices.Contains(have, f) {
-			yes = append(yes, f)
-		} else {
-			no = append(no, f)
-		}
-	}
-	return strings.Join(yes, " ") + "; lacks: " + strings.Join(no, " ")
-}
-
-// cpuinfo is the first value of key in /proc/cpuinfo, "" if there is none.
-func cpuinfo(key string) string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == key {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }
 
 // fileExists reports whether p is an existing regular file.

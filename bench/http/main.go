@@ -37,6 +37,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coldserve/coldserve/bench/internal/cpuinfo"
 	"github.com/coldserve/coldserve/encoder"
 	"github.com/coldserve/coldserve/inference"
 	"github.com/coldserve/coldserve/internal/kernels"
@@ -114,7 +115,7 @@ func run(c config) error {
 	}
 	fmt.Printf("# bench/http: roberta-base geometry (weightgen seed 0) in %s, built in %v\n", dir, time.Since(t0).Round(time.Millisecond))
 	fmt.Printf("# %s, GOMAXPROCS=%d, OMP_NUM_THREADS=%q, threads=%d, kernels: %s, dtype=%s, clients=%d, workers=%d, max-batch-tokens=%d, batch-wait=%v, cache-bytes=%d, GC: %s\n",
-		cpuModel(), runtime.GOMAXPROCS(0), os.Getenv("OMP_NUM_THREADS"), kernels.Threads(), kernels.Path(), c.dtype, c.clients, c.workers, c.maxBatchTokens, c.batchWait, c.cacheBytes, labels(c.gc))
+		cpuinfo.Model(), runtime.GOMAXPROCS(0), os.Getenv("OMP_NUM_THREADS"), kernels.Threads(), kernels.Path(), c.dtype, c.clients, c.workers, c.maxBatchTokens, c.batchWait, c.cacheBytes, labels(c.gc))
 
 	gen, err := newTextGen(dir, 1)
 	if err != nil {

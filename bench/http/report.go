@@ -146,14 +146,3 @@ func procStatus(field string) int64 {
 	}
 	return 0
 }
-
-// cpuModel is /proc/cpuinfo's model name.
-func cpuModel() string {
-	raw, _ := os.ReadFile("/proc/cpuinfo")
-	for _, line := range strings.Split(string(raw), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
-}
