@@ -83,10 +83,13 @@ func main() {
 	flag.StringVar(&c.memProfile, "memprofile", "", "write a heap profile (live objects, after a GC) to this file at the end, for go tool pprof")
 	gcList := flag.String("gc-percent", strconv.Itoa(server.DefaultGCPercent), "Go GC percent, as coldserve --gc-percent (default: the server's); comma-separated values run each repeat under each, side by side; the soak uses the first. Without this flag a GOGC environment variable wins")
 	flag.Parse()
-	c.dtype = encoder.DType(*dtype)
 	given := false
 	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "gc-percent" })
 	var err error
+	if c.dtype, err = encoder.ParseDType(*dtype); err != nil {
+		slog.Error("bench/http", "err", err)
+		os.Exit(2)
+	}
 	if c.gc, err = gcSettings(*gcList, given, envGOGC()); err != nil {
 		slog.Error("bench/http", "err", err)
 		os.Exit(2)
