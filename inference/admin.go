@@ -176,7 +176,7 @@ func (c *Core) Swap(ctx context.Context, req SwapRequest) (*Activation, error) {
 			return nil, errorf(ErrInvalidInput, "%v", err)
 		}
 	}
-	if err := checkMinCosine(req.MinCosine); err != nil {
+	if err := CheckMinCosine(req.MinCosine); err != nil {
 		return nil, err
 	}
 	m, unlock, err := c.lockAdmin()

@@ -24,8 +24,9 @@ func (e *DriftError) Error() string {
 		Clip(e.Candidate.Source), e.Candidate.ID, e.Drift.Min, e.MinCosine)
 }
 
-// checkMinCosine validates a drift gate: nil (no gate) or a cosine similarity from 0 to 1.
-func checkMinCosine(min *float64) error {
+// CheckMinCosine validates a drift gate: nil (no gate) or a cosine similarity from 0 to 1.
+// Swap checks every request with it, and package rollout a declaration file as it reads it.
+func CheckMinCosine(min *float64) error {
 	if min != nil && !(*min >= 0 && *min <= 1) {
 		return errorf(ErrInvalidInput, "min_cosine %v: want a cosine similarity from 0 to 1", *min)
 	}

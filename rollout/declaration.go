@@ -10,6 +10,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/coldserve/coldserve/inference"
 	"github.com/coldserve/coldserve/weights"
 )
 
@@ -69,8 +70,8 @@ func Parse(data []byte) (Declaration, error) {
 			return Declaration{}, err
 		}
 	}
-	if m := d.MinCosine; m != nil && !(*m >= 0 && *m <= 1) {
-		return Declaration{}, fmt.Errorf("min_cosine %v: want a cosine similarity from 0 to 1", *m)
+	if err := inference.CheckMinCosine(d.MinCosine); err != nil {
+		return Declaration{}, err
 	}
 	return d, nil
 }
